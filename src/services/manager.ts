@@ -1,0 +1,57 @@
+/**
+ * One interface over the real supervisors: s6 where systemd is not PID 1 (containers, CI,
+ * this machine) and systemd on real hosts. Congruent never supervises processes itself.
+ *
+ * @example
+ *   await manager.apply(def);          // write/refresh the service definition, bring it up
+ *   await manager.reload("nginx");     // the definition's reload signal
+ *   (await manager.status("nginx")).pid
+ */
+export interface ServiceDefinition {
+  /** Service name, `[a-z0-9-]+`. */
+  name: string;
+  /** argv of the long-running process; it must stay in the foreground. */
+  command: string[];
+  /** Run as this user (the supervisor drops privileges); root when absent. */
+  user?: string;
+  environment?: Record<string, string>;
+  workingDirectory?: string;
+  /** Signal that makes the process re-read its configuration (e.g. "HUP"). */
+  reloadSignal?: string;
+  /** Signal for a graceful stop (default TERM). */
+  stopSignal?: string;
+}
+
+export type ServiceState = "running" | "stopped" | "failed";
+
+export interface ServiceStatus {
+  name: string;
+  state: ServiceState;
+  /** PID of the service's main process, when running. */
+  pid: number | null;
+  /** Seconds in the current state, when the supervisor knows. */
+  uptime?: number;
+}
+
+export interface ServiceManager {
+  readonly kind: "s6" | "systemd";
+  /** Make sure the supervisor itself runs (idempotent). */
+  ensureRunning(): Promise<void>;
+  /**
+   * Install or update a service definition and bring the service up. If the definition
+   * changed while the service was running, the caller decides whether to restart it.
+   */
+  install(def: ServiceDefinition): Promise<void>;
+  start(name: string): Promise<void>;
+  stop(name: string): Promise<void>;
+  restart(name: string): Promise<void>;
+  /** Send the definition's reload signal; the main PID stays. */
+  reload(name: string): Promise<void>;
+  /** Stop the service and remove its definition. */
+  remove(name: string): Promise<void>;
+  status(name: string): Promise<ServiceStatus>;
+  /** Names of every service this manager supervises for the state directory. */
+  list(): Promise<string[]>;
+  /** Stop every service and the supervisor itself. */
+  down(): Promise<void>;
+}
