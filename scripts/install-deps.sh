@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs everything Congruent and its tests need on a fresh Debian (bookworm) machine, as root:
+# the real services the components drive, the supervisor, Nix for interop tests, and the npm
+# packages (exactly as locked). Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  nginx-light   # the nginx component (nginx -t validates, s6 supervises)
+  s6            # the supervisor where systemd is not PID 1
+  nix-bin       # interop: store paths must equal nix-store --add's
+  curl          # the demo talks to nginx
+)
+missing=()
+for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  [ "$(id -u)" = 0 ] || { echo "install-deps: run as root to install: ${missing[*]}" >&2; exit 1; }
+  apt-get update -q
+  # Installing nginx starts Debian's own nginx on :80 where an init system runs; we never use it.
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+npm ci --no-audit --no-fund
+npm run build

@@ -1,0 +1,37 @@
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import type { PlanEntry } from "./plan.js";
+
+/**
+ * An activation written down before it runs, each step crossed off as it completes, so a run
+ * that was killed is finished by the next one: a host ends on a complete generation.
+ */
+export interface Journal {
+  /** Generation being activated, and what the profile must point at once all steps are done. */
+  target: string;
+  previous: string | null;
+  /** Profile generation number to make current at the end. */
+  generationNumber: number;
+  steps: (PlanEntry & { done: boolean })[];
+}
+
+const file = (stateDir: string) => path.join(stateDir, "activation", "pending.json");
+
+export function writeJournal(stateDir: string, journal: Journal): void {
+  const target = file(stateDir);
+  mkdirSync(path.dirname(target), { recursive: true });
+  writeFileSync(`${target}.tmp`, JSON.stringify(journal, null, 2));
+  renameSync(`${target}.tmp`, target);
+}
+
+export function readJournal(stateDir: string): Journal | null {
+  try {
+    return JSON.parse(readFileSync(file(stateDir), "utf8")) as Journal;
+  } catch {
+    return null;
+  }
+}
+
+export function clearJournal(stateDir: string): void {
+  rmSync(file(stateDir), { force: true });
+}

@@ -1,0 +1,99 @@
+import type { ChangeClass } from "../components/component.js";
+import { readComponent, readSystem, type ComponentMeta } from "../generation/metadata.js";
+import type { ServiceStatus } from "../services/manager.js";
+
+export type Action = "start" | "stop" | "restart" | "reload" | "runtime" | "none";
+
+/** One service's part of a plan, with the reasons, e.g. `worker_processes: 1 → 2 (reload)`. */
+export interface PlanEntry {
+  service: string;
+  action: Action;
+  why: string[];
+  /** Store path of the component in the target generation (absent for stop). */
+  to?: string;
+  from?: string;
+}
+
+// Strongest first: a change set that mixes classes costs the strongest one, once.
+const STRENGTH: ChangeClass[] = ["restart", "reload", "runtime", "none"];
+const strongest = (classes: ChangeClass[]): ChangeClass => STRENGTH.find((c) => classes.includes(c)) ?? "none";
+
+const show = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v));
+
+/**
+ * Compare one component between two generations, the way switch-to-configuration compares
+ * units: a new program or service definition restarts; otherwise each changed setting or
+ * input says what it needs, and the strongest need wins.
+ */
+export function diffComponent(from: ComponentMeta, to: ComponentMeta): { action: ChangeClass; why: string[] } {
+  const why: string[] = [];
+  const classes: ChangeClass[] = [];
+  if (from.program.sha256 !== to.program.sha256 || from.program.path !== to.program.path) {
+    why.push(`program: ${from.program.path} ${from.program.version} (${from.program.sha256.slice(0, 12)}) → ${to.program.path} ${to.program.version} (${to.program.sha256.slice(0, 12)}) (restart)`);
+    classes.push("restart");
+  }
+  const fields = new Set([...Object.keys(from.service), ...Object.keys(to.service)]) as Set<keyof typeof to.service>;
+  const changedFields = [...fields].filter((f) => JSON.stringify(from.service[f]) !== JSON.stringify(to.service[f]));
+  if (changedFields.length > 0) {
+    why.push(`service definition: ${changedFields.join(", ")} changed (restart)`);
+    classes.push("restart");
+  }
+  for (const key of new Set([...Object.keys(from.settings), ...Object.keys(to.settings)])) {
+    const a = from.settings[key];
+    const b = to.settings[key];
+    if (a && b && a.value === b.value) continue;
+    const change = b?.change ?? a!.change;
+    why.push(`${key}: ${a ? show(a.value) : "(unset)"} → ${b ? show(b.value) : "(unset)"} (${change})`);
+    classes.push(change);
+  }
+  for (const key of new Set([...Object.keys(from.inputs), ...Object.keys(to.inputs)])) {
+    const a = from.inputs[key];
+    const b = to.inputs[key];
+    if (a && b && a.hash === b.hash) continue;
+    const change = b?.change ?? a!.change;
+    why.push(`${(b ?? a)!.label} ${!a ? "added" : !b ? "removed" : "changed"} (${change})`);
+    classes.push(change);
+  }
+  return { action: strongest(classes), why };
+}
+
+/**
+ * The plan from the active generation (or none) to `target`: one entry per service.
+ * `statuses` lets a service that should run but does not be started again.
+ *
+ * @example makePlan(active, next, statuses) // [{ service: "nginx", action: "reload", why: ["snippet shop.conf changed (reload)"] }]
+ */
+export function makePlan(active: string | null, target: string, statuses: Map<string, ServiceStatus>): PlanEntry[] {
+  const before = active ? readSystem(active).components : {};
+  const after = readSystem(target).components;
+  const plan: PlanEntry[] = [];
+  for (const [service, from] of Object.entries(before)) {
+    if (!(service in after)) plan.push({ service, action: "stop", why: ["no longer enabled by the host's roles"], from });
+  }
+  for (const [service, to] of Object.entries(after)) {
+    const from = before[service];
+    const running = statuses.get(service)?.state === "running";
+    if (!from) {
+      plan.push({ service, action: "start", why: ["newly enabled by the host's roles"], to });
+      continue;
+    }
+    if (!running) {
+      plan.push({ service, action: "start", why: [`not running (${statuses.get(service)?.state ?? "unknown"})`], from, to });
+      continue;
+    }
+    if (from === to) {
+      plan.push({ service, action: "none", why: [], from, to });
+      continue;
+    }
+    const next = readComponent(to);
+    const diff = diffComponent(readComponent(from), next);
+    if (diff.why.length === 0) {
+      // The rendered files differ in a way no setting or input explains (e.g. a distribution
+      // file such as mime.types): a reload re-reads them all, where the service has one.
+      diff.action = next.service.reloadSignal ? "reload" : "restart";
+      diff.why.push(`rendered configuration changed (${diff.action})`);
+    }
+    plan.push({ service, action: diff.action, why: diff.why, from, to });
+  }
+  return plan;
+}

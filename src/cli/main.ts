@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from "commander";
+import { registerSystem } from "./system.js";
+import { registerStore } from "./store.js";
+
+const program = new Command("congruent")
+  .description(
+    "Congruent: a host is a pure function of its description. `build` turns a host description and the\n" +
+      "integration points (/etc/local/<component>/) into a generation in a content-addressed store;\n" +
+      "`switch` activates it atomically, reloading instead of restarting wherever the software allows;\n" +
+      "`rollback` returns to the previous generation.",
+  )
+  .version("0.1.0")
+  .showHelpAfterError("(run with --help for usage)")
+  .addHelpText(
+    "after",
+    `
+Environment:
+  CONGRUENT_STATE   state directory (default /var/lib/congruent): store, profiles, gcroots, services
+  CONGRUENT_LOCAL   integration points root (default /etc/local)
+  CONGRUENT_SERVICE_MANAGER  s6 | systemd | auto (default auto: systemd when it is PID 1)
+
+Exit status: 0 on success; 1 with a one-line error on stderr otherwise.
+Errors are documented in docs/errors.md.`,
+  );
+
+registerSystem(program);
+registerStore(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) process.exit(error.exitCode);
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`congruent: ${message.split("\n")[0]}\n`);
+  if (process.env.CONGRUENT_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+  process.exit(1);
+}

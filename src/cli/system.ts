@@ -1,0 +1,129 @@
+import type { Command } from "commander";
+import { localDir, report, stateDir, type StateOptions } from "./common.js";
+import type { PlanEntry } from "../activation/plan.js";
+
+interface HostOptions extends StateOptions {
+  host: string;
+  local?: string;
+  json?: boolean;
+  dryRun?: boolean;
+}
+
+const quiet = (json?: boolean) => (json ? () => {} : (line: string) => process.stderr.write(`${line}\n`));
+
+function planText(plan: PlanEntry[]): string {
+  return plan.map((p) => `  ${p.action.padEnd(8)} ${p.service}${p.why.length ? `  (${p.why.join("; ")})` : ""}`).join("\n");
+}
+
+async function buildFor(opts: HostOptions) {
+  const { openStore } = await import("../store/index.js");
+  const { buildGeneration } = await import("../generation/build.js");
+  const state = stateDir(opts);
+  const store = openStore({ stateDir: state });
+  const result = await buildGeneration({ hostFile: opts.host, localDir: localDir(opts), stateDir: state, store });
+  for (const file of result.ignored) quiet(opts.json)(`warning: ${file}: not an input of this integration point (ignored)`);
+  return { state, result };
+}
+
+async function manager(state: string) {
+  const { openServiceManager } = await import("../services/index.js");
+  return openServiceManager({ stateDir: state });
+}
+
+/** build, switch, rollback, generations, status, down: the life of one host's system. */
+export function registerSystem(program: Command): void {
+  program
+    .command("build")
+    .description("build the host's generation into the store and print its path; activates nothing")
+    .requiredOption("--host <file>", "host description (JSON)")
+    .option("--local <dir>", "root of the integration points (default $CONGRUENT_LOCAL or /etc/local)")
+    .option("--state <dir>", "state directory (default $CONGRUENT_STATE or /var/lib/congruent)")
+    .option("--json", "print {generation, hash} as JSON")
+    .addHelpText("after", "\nThe same inputs always give the same store path, byte for byte; any change gives another.\nEvery integration-point file is validated by the software itself (e.g. nginx -t) first.")
+    .action(async (opts: HostOptions) => {
+      const { result } = await buildFor(opts);
+      report(opts.json, { generation: result.generation, hash: result.hash }, () => result.generation);
+    });
+
+  program
+    .command("switch")
+    .description("build the host's generation and activate it: plan per service, reload where possible, flip atomically")
+    .requiredOption("--host <file>", "host description (JSON)")
+    .option("--local <dir>", "root of the integration points (default $CONGRUENT_LOCAL or /etc/local)")
+    .option("--state <dir>", "state directory (default $CONGRUENT_STATE or /var/lib/congruent)")
+    .option("--dry-run", "print the plan and change nothing")
+    .option("--json", "print {generation, previous, plan, result} as JSON")
+    .addHelpText(
+      "after",
+      `
+Each service gets one action: start, stop, restart, reload or none, with the reasons (the settings
+or integration-point files that changed). A failed step returns the host to the previous generation.`,
+    )
+    .action(async (opts: HostOptions) => {
+      const { state, result } = await buildFor(opts);
+      const { activate } = await import("../activation/switch.js");
+      const out = await activate({ stateDir: state, manager: await manager(state), target: result.generation, dryRun: opts.dryRun, log: quiet(opts.json) });
+      report(opts.json, out, () => `${out.result}: ${out.generation}\n${planText(out.plan)}`);
+    });
+
+  program
+    .command("rollback")
+    .description("activate the previous generation, with the same planning as switch")
+    .option("--state <dir>", "state directory (default $CONGRUENT_STATE or /var/lib/congruent)")
+    .option("--dry-run", "print the plan and change nothing")
+    .option("--json", "print {generation, previous, plan, result} as JSON")
+    .action(async (opts: HostOptions) => {
+      const state = stateDir(opts);
+      const { rollback } = await import("../activation/rollback.js");
+      const out = await rollback({ stateDir: state, manager: await manager(state), dryRun: opts.dryRun, log: quiet(opts.json) });
+      report(opts.json, out, () => `${out.result === "dry-run" ? "dry-run" : "rolled back"}: ${out.generation}\n${planText(out.plan)}`);
+    });
+
+  program
+    .command("generations")
+    .description("list the system profile's generations, the current one marked")
+    .option("--state <dir>", "state directory (default $CONGRUENT_STATE or /var/lib/congruent)")
+    .option("--json", "print [{number, path, createdAt, current}] as JSON")
+    .action(async (opts: HostOptions) => {
+      const { generations } = await import("../store/profiles.js");
+      const list = generations(stateDir(opts));
+      report(opts.json, list, () =>
+        list.map((g) => `${String(g.number).padStart(4)}  ${new Date(g.createdAt).toISOString()}  ${g.path}${g.current ? "  (current)" : ""}`).join("\n") || "no generations",
+      );
+    });
+
+  program
+    .command("status")
+    .description("show the active generation and the state and main PID of each of its services")
+    .option("--state <dir>", "state directory (default $CONGRUENT_STATE or /var/lib/congruent)")
+    .option("--json", "print {generation, services: [{name, state, pid}]} as JSON")
+    .action(async (opts: HostOptions) => {
+      const state = stateDir(opts);
+      const { current } = await import("../store/profiles.js");
+      const { readSystem } = await import("../generation/metadata.js");
+      const active = current(state)?.path ?? null;
+      const services = [];
+      if (active) {
+        const m = await manager(state);
+        for (const name of Object.keys(readSystem(active).components)) {
+          const s = await m.status(name).catch(() => ({ name, state: "stopped" as const, pid: null }));
+          services.push({ name, state: s.state, pid: s.pid });
+        }
+      }
+      report(opts.json, { generation: active, services }, () =>
+        [`generation: ${active ?? "(none)"}`, ...services.map((s) => `  ${s.name.padEnd(12)} ${s.state.padEnd(8)} ${s.pid ?? ""}`)].join("\n"),
+      );
+    });
+
+  program
+    .command("down")
+    .description("stop every service this state directory runs, and its supervisor")
+    .option("--state <dir>", "state directory (default $CONGRUENT_STATE or /var/lib/congruent)")
+    .option("--json", "print {stopped: [...]} as JSON")
+    .action(async (opts: HostOptions) => {
+      const m = await manager(stateDir(opts));
+      const stopped = await m.list().catch(() => [] as string[]);
+      await m.down();
+      report(opts.json, { stopped }, () => (stopped.length ? `stopped: ${stopped.join(", ")}` : "nothing was running"));
+    });
+}

@@ -1,0 +1,129 @@
+import { mkdirSync, rmSync, lstatSync, readlinkSync, symlinkSync, renameSync, mkdtempSync } from "node:fs";
+import path from "node:path";
+import { CongruentError } from "../errors.js";
+import { components } from "../components/registry.js";
+import type { Component, RenderContext } from "../components/component.js";
+import type { StoreEngine } from "../store/engine.js";
+import { removeTree, writeTree } from "../store/nar.js";
+import { dir, file, symlink } from "../store/tree.js";
+import { enabledComponents, effectiveSettings, readHost, type HostDescription } from "./host.js";
+import { readIntegrationPoint, README_NAME } from "./local.js";
+import { COMPONENT_META, SYSTEM_META, type ComponentMeta, type SystemMeta } from "./metadata.js";
+import { runtimeDir, configLink } from "./paths.js";
+
+export interface BuildOptions {
+  hostFile: string;
+  localDir: string;
+  stateDir: string;
+  store: StoreEngine;
+}
+
+export interface BuildResult {
+  /** Absolute store path of the system generation. */
+  generation: string;
+  /** The 32-character hash part of that path. */
+  hash: string;
+  host: HostDescription;
+  /** Component name → store path. */
+  components: Record<string, string>;
+  /** Files in integration points that are not inputs (wrong name). */
+  ignored: string[];
+}
+
+/**
+ * Build a host's generation: a pure function of the host description, the integration-point
+ * files and the identity of each program. Writes only into the store (and links each
+ * component's README into its integration point). Validation with the software's own checks
+ * happens before a component path is added; a path already in the store passed it before.
+ *
+ * @example const { generation } = await buildGeneration({ hostFile, localDir, stateDir, store });
+ */
+export async function buildGeneration(opts: BuildOptions): Promise<BuildResult> {
+  const host = readHost(opts.hostFile);
+  const paths: Record<string, string> = {};
+  const readmes: string[] = [];
+  const ignored: string[] = [];
+  for (const name of enabledComponents(host.roles)) {
+    const component = components.get(name)!;
+    const local = readIntegrationPoint(opts.localDir, component);
+    ignored.push(...local.ignored);
+    const ctx: RenderContext = {
+      hostName: host.name,
+      parameters: host.parameters,
+      settings: effectiveSettings(host, name),
+      local: local.files,
+      runtimeDir: runtimeDir(opts.stateDir, name),
+      configLink: configLink(opts.stateDir, name),
+    };
+    paths[name] = await buildComponent(component, ctx, opts);
+    readmes.push(await opts.store.addTree(`congruent-readme-${name}`, file(component.integrationPoint.readme), []));
+  }
+  const meta: SystemMeta = { host, components: paths };
+  const links = Object.fromEntries(Object.entries(paths).map(([n, p]) => [n, symlink(p)]));
+  const tree = dir({ [SYSTEM_META]: file(JSON.stringify(meta, null, 2) + "\n"), components: dir(links) });
+  const generation = await opts.store.addTree(`system-${host.name}`, tree, [...Object.values(paths), ...readmes].sort());
+  linkReadmes(opts.localDir, readmes, Object.keys(paths));
+  return { generation, hash: path.basename(generation).slice(0, 32), host, components: paths, ignored };
+}
+
+async function buildComponent(component: Component, ctx: RenderContext, opts: BuildOptions): Promise<string> {
+  const rendered = await component.render(ctx);
+  const meta: ComponentMeta = {
+    name: component.name,
+    settings: Object.fromEntries(Object.entries(ctx.settings).map(([k, value]) => [k, { value, change: component.settings[k]!.change }])),
+    inputs: rendered.inputs,
+    service: rendered.service,
+    program: rendered.program,
+  };
+  rendered.tree.entries.set(COMPONENT_META, file(JSON.stringify(meta, null, 2) + "\n"));
+  const name = `${component.name}-config`;
+  const target = opts.store.computePath(name, rendered.tree, []);
+  if (opts.store.has(target)) return target;
+
+  // Validate a materialised copy with the same layout before the path may enter the store.
+  const scratchRoot = path.join(opts.stateDir, "tmp");
+  mkdirSync(scratchRoot, { recursive: true });
+  const scratch = mkdtempSync(path.join(scratchRoot, `validate-${component.name}-`));
+  try {
+    writeTree(rendered.tree, path.join(scratch, "out"));
+    const errors = await component.validate(ctx, path.join(scratch, "out"));
+    if (errors.length > 0) {
+      const first = errors[0]!;
+      const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : "";
+      throw new CongruentError("E_LOCAL_INVALID", `${first.file}${first.line ? `:${first.line}` : ""}: ${first.message}${more}`);
+    }
+  } finally {
+    removeTree(scratch);
+  }
+  return opts.store.addTree(name, rendered.tree, []);
+}
+
+/**
+ * Link each component's README into its integration point so customers find the format
+ * where they drop files. Only our own link is ever replaced; a customer's README stays.
+ */
+function linkReadmes(localRoot: string, readmes: string[], names: string[]): void {
+  names.forEach((name, i) => {
+    const target = path.join(readmes[i]!);
+    const dirPath = path.join(localRoot, name);
+    const link = path.join(dirPath, README_NAME);
+    try {
+      mkdirSync(dirPath, { recursive: true });
+      let current: string | undefined;
+      try {
+        const st = lstatSync(link);
+        if (!st.isSymbolicLink()) return; // a customer's own file: leave it alone
+        current = readlinkSync(link);
+      } catch {
+        current = undefined;
+      }
+      if (current === target) return;
+      const tmp = `${link}.congruent-tmp`;
+      rmSync(tmp, { force: true });
+      symlinkSync(target, tmp);
+      renameSync(tmp, link);
+    } catch {
+      // A read-only integration point must not fail the build; the README is a courtesy.
+    }
+  });
+}
