@@ -102,7 +102,7 @@ or integration-point files that changed). A failed step returns the host to the 
       const { current } = await import("../store/profiles.js");
       const { readSystem } = await import("../generation/metadata.js");
       const active = current(state)?.path ?? null;
-      const services = [];
+      const services: { name: string; state: string; pid: number | null }[] = [];
       if (active) {
         const m = await manager(state);
         for (const name of Object.keys(readSystem(active).components)) {

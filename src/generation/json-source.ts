@@ -1,3 +1,5 @@
+import { createRequire } from "node:module";
+import type { ParseError } from "jsonc-parser";
 import { CongruentError, type ErrorCode } from "../errors.js";
 
 /**
@@ -18,18 +20,26 @@ function lineAt(text: string, offset: number): number {
   return line;
 }
 
+// Loaded only when a file is malformed: the common, valid case stays cheap to start.
+const jsonc = () => createRequire(import.meta.url)("jsonc-parser") as typeof import("jsonc-parser");
+
+/** "CommaExpected" → "comma expected". */
+function describe(code: ParseError["error"]): string {
+  return jsonc().printParseErrorCode(code).replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase();
+}
+
 export function parseJson(file: string, text: string, code: ErrorCode): JsonSource {
   let value: unknown;
   try {
     value = JSON.parse(text);
-  } catch (error) {
-    const message = (error as Error).message;
-    // V8 says "... at position N" (Node 20) or "... (line L column C)" (newer).
-    const pos = message.match(/position (\d+)/);
-    const lc = message.match(/line (\d+) column (\d+)/);
-    const line = lc ? Number(lc[1]) : pos ? lineAt(text, Number(pos[1])) : undefined;
-    const what = message.replace(/^JSON\.parse: /, "").replace(/ in JSON at position \d+.*$/, "").replace(/ \(line \d+ column \d+\)$/, "");
-    throw new CongruentError(code, `${file}${line ? `:${line}` : ""}: malformed JSON: ${what}`);
+  } catch {
+    // V8's messages do not always carry a position; a tolerant parser finds the first error.
+    const errors: ParseError[] = [];
+    jsonc().parseTree(text, errors, { disallowComments: true, allowTrailingComma: false });
+    const first = errors[0];
+    const where = first ? `:${lineAt(text, first.offset)}` : "";
+    const what = first ? describe(first.error) : "not valid JSON";
+    throw new CongruentError(code, `${file}${where}: malformed JSON: ${what}`);
   }
   return {
     file,

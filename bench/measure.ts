@@ -1,0 +1,33 @@
+import { spawnSync } from "node:child_process";
+import { createServer } from "node:net";
+
+/** Wall-clock milliseconds of one run of a command; throws when it fails. */
+export function timeRun(argv: string[], env: NodeJS.ProcessEnv = process.env): number {
+  const start = process.hrtime.bigint();
+  const r = spawnSync(argv[0]!, argv.slice(1), { env, stdio: ["ignore", "ignore", "pipe"] });
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  if (r.status !== 0) throw new Error(`${argv.join(" ")} failed: ${r.stderr}`);
+  return ms;
+}
+
+/** Median of `runs` timings, interleaving nothing else; a warm-up run is discarded. */
+export function medianMs(argv: string[], runs: number, env?: NodeJS.ProcessEnv): number {
+  timeRun(argv, env);
+  const times = Array.from({ length: runs }, () => timeRun(argv, env)).sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)]!;
+}
+
+export function printRatio(label: string, value: number, reference: string, referenceValue: number, target?: string): void {
+  const ratio = value / referenceValue;
+  console.log(`${label}: ${value.toFixed(1)} ms; ${reference}: ${referenceValue.toFixed(1)} ms; ratio ${ratio.toFixed(2)}×${target ? ` (target ${target})` : ""}`);
+}
+
+/** A loopback port the OS just had free. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
