@@ -1,0 +1,114 @@
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { CongruentError } from "../errors.js";
+import { gcrootsDir } from "./roots.js";
+
+/** One generation of a profile: `<state>/profiles/<profile>-<number>-link -> path`. */
+export interface Generation {
+  number: number;
+  path: string;
+  /** When the generation link was made (its mtime), as `nix-env --list-generations` shows. */
+  createdAt: Date;
+  current: boolean;
+}
+
+/** `<state>/profiles` */
+export function profilesDir(stateDir: string): string {
+  return path.join(stateDir, "profiles");
+}
+
+function linkName(profile: string, n: number): string {
+  return `${profile}-${n}-link`;
+}
+
+/**
+ * Every generation of `profile`, oldest first.
+ *
+ * @example generations("/var/lib/congruent") // [{ number: 1, path: "/…/store/…-system-web1", current: true, … }]
+ */
+export function generations(stateDir: string, profile = "system"): Generation[] {
+  const dir = profilesDir(stateDir);
+  const pattern = new RegExp(`^${profile.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}-(\\d+)-link$`);
+  const currentLink = readlink(path.join(dir, profile));
+  const out: Generation[] = [];
+  for (const name of readdir(dir)) {
+    const m = pattern.exec(name);
+    const link = path.join(dir, name);
+    const target = m ? readlink(link) : undefined;
+    if (!m || target === undefined) continue;
+    out.push({
+      number: Number(m[1]),
+      path: path.resolve(dir, target),
+      createdAt: fs.lstatSync(link).mtime,
+      current: currentLink === name,
+    });
+  }
+  return out.sort((a, b) => a.number - b.number);
+}
+
+/** The generation `<profile>` points at, if any. */
+export function current(stateDir: string, profile = "system"): Generation | undefined {
+  return generations(stateDir, profile).find((g) => g.current);
+}
+
+/**
+ * Record `storePath` as a new generation `<profile>-<N+1>-link` (numbers only grow) without
+ * switching to it; if the current generation is already `storePath`, return that instead.
+ *
+ * @example const g = addGeneration(state, built); setCurrent(state, g.number);
+ */
+export function addGeneration(stateDir: string, storePath: string, profile = "system"): Generation {
+  ensureProfilesRoot(stateDir);
+  const all = generations(stateDir, profile);
+  const cur = all.find((g) => g.current);
+  if (cur?.path === storePath) return cur;
+  const number = (all.at(-1)?.number ?? 0) + 1;
+  const link = path.join(profilesDir(stateDir), linkName(profile, number));
+  // Absolute target, as Nix writes generation links; symlink(2) fails if a racing run won.
+  fs.symlinkSync(storePath, link);
+  return { number, path: storePath, createdAt: fs.lstatSync(link).mtime, current: false };
+}
+
+/**
+ * Point `<profile>` at generation `number` atomically: a new link under a temp name, then
+ * rename(2) over the old one, so readers see the old or the new generation, never neither.
+ *
+ * @example setCurrent("/var/lib/congruent", 3) // profiles/system -> system-3-link
+ */
+export function setCurrent(stateDir: string, number: number, profile = "system"): Generation {
+  const gen = generations(stateDir, profile).find((g) => g.number === number);
+  if (!gen) throw new CongruentError("E_NO_GENERATION", `profile ${profile} has no generation ${number}`);
+  const link = path.join(profilesDir(stateDir), profile);
+  const tmp = `${link}.tmp-${randomBytes(6).toString("hex")}`;
+  fs.symlinkSync(linkName(profile, number), tmp);
+  fs.renameSync(tmp, link);
+  return { ...gen, current: true };
+}
+
+/** Make `<state>/gcroots/profiles -> ../profiles` exist, so every generation is a gc root. */
+export function ensureProfilesRoot(stateDir: string): void {
+  fs.mkdirSync(profilesDir(stateDir), { recursive: true });
+  fs.mkdirSync(gcrootsDir(stateDir), { recursive: true });
+  const link = path.join(gcrootsDir(stateDir), "profiles");
+  if (readlink(link) === "../profiles") return;
+  const tmp = `${link}.tmp-${randomBytes(6).toString("hex")}`;
+  fs.symlinkSync("../profiles", tmp);
+  fs.renameSync(tmp, link);
+}
+
+function readlink(p: string): string | undefined {
+  try {
+    return fs.readlinkSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
+function readdir(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
