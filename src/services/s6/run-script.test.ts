@@ -1,0 +1,58 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { checkDefinition, renderLogRunScript, renderRunScript, shellQuote, svcFlagFor } from "./run-script.js";
+
+const sh = promisify(execFile);
+
+describe("s6 run scripts", () => {
+  it("renders a full definition (golden text)", () => {
+    const script = renderRunScript({
+      name: "web",
+      command: ["/usr/sbin/nginx", "-g", "daemon off;"],
+      user: "nobody",
+      environment: { Z: "last", A: "it's $HOME" },
+      workingDirectory: "/srv/my site",
+    });
+    expect(script).toBe(
+      [
+        "#!/bin/sh",
+        "# Written by congruent; rewritten on every install.",
+        "exec 2>&1",
+        "cd '/srv/my site' || exit 111",
+        "export A='it'\\''s $HOME'",
+        "export Z='last'",
+        "exec 's6-setuidgid' 'nobody' '/usr/sbin/nginx' '-g' 'daemon off;'",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("quotes so /bin/sh passes every byte through", async () => {
+    const words = [`it's`, `"$HOME"`, "a b", "back\\slash", "`id`", "100%", "new\nline", ""];
+    const { stdout } = await sh("/bin/sh", ["-c", `printf '%s|' ${words.map(shellQuote).join(" ")}`]);
+    expect(stdout).toBe(words.map((w) => `${w}|`).join(""));
+  });
+
+  it("logs with rotation into the given dir", () => {
+    expect(renderLogRunScript("/var/lib/c/log/web")).toBe("#!/bin/sh\nexec s6-log n10 s1000000 T '/var/lib/c/log/web'\n");
+  });
+
+  it("maps signals to s6-svc flags", () => {
+    expect(svcFlagFor("HUP", "web")).toBe("-h");
+    expect(svcFlagFor("SIGUSR1", "web")).toBe("-1");
+    expect(svcFlagFor("usr2", "web")).toBe("-2");
+    expect(svcFlagFor("QUIT", "web")).toBe("-q");
+    expect(() => svcFlagFor("PWR", "web")).toThrow(/cannot send signal "PWR"/);
+  });
+
+  it("rejects what the script could not express", () => {
+    const ok = { name: "web", command: ["/bin/true"] };
+    expect(() => checkDefinition(ok)).not.toThrow();
+    expect(() => checkDefinition({ ...ok, name: "../x" })).toThrow(/name must match/);
+    expect(() => checkDefinition({ ...ok, command: [] })).toThrow(/command is empty/);
+    expect(() => checkDefinition({ ...ok, user: "x; rm" })).toThrow(/invalid user/);
+    expect(() => checkDefinition({ ...ok, environment: { "A B": "1" } })).toThrow(/environment variable/);
+    expect(() => checkDefinition({ ...ok, reloadSignal: "NOPE" })).toThrow(/cannot send signal/);
+  });
+});
