@@ -1,0 +1,57 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { runStoreConformance } from "../../src/store/engine.case.js";
+import { NixStore } from "../../src/store/engines/nix/index.js";
+import { readTree, removeTree } from "../../src/store/nar.js";
+import { sourcePath } from "../../src/store/path-hash.js";
+
+// Real Nix 2.8, always on a store rooted in a temp dir: the machine's /nix is never touched.
+const env = { ...process.env, NIX_CONFIG: "substituters =\nexperimental-features = nix-command" };
+const hasNix = spawnSync("nix-store", ["--version"]).status === 0;
+const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), "../../dist/cli/main.js");
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "store-nix-e2e-"));
+afterAll(() => removeTree(tmp));
+
+/** Regular files, an executable, a symlink, a nested dir and an empty file; no references. */
+function makeTree(root: string): string {
+  fs.mkdirSync(path.join(root, "etc", "nginx"), { recursive: true });
+  fs.writeFileSync(path.join(root, "etc", "nginx", "nginx.conf"), "events {}\nhttp { server { listen 8080; } }\n");
+  fs.writeFileSync(path.join(root, "README"), "integration point\n");
+  fs.writeFileSync(path.join(root, "empty"), "");
+  fs.writeFileSync(path.join(root, "start"), "#!/bin/sh\nexec nginx\n", { mode: 0o755 });
+  fs.symlinkSync("etc/nginx/nginx.conf", path.join(root, "config"));
+  return root;
+}
+
+describe.skipIf(!hasNix)("interop with nix-store --add", () => {
+  const dir = makeTree(path.join(tmp, "site-1.0"));
+  const nixAdd = (p: string) => execFileSync("nix-store", ["--store", path.join(tmp, "nix"), "--add", p], { env }).toString();
+
+  it("computes the path nix-store --add prints, for a directory and a single file", () => {
+    expect(sourcePath(readTree(dir), "site-1.0", [], "/nix/store") + "\n").toBe(nixAdd(dir));
+    const single = path.join(dir, "start");
+    expect(sourcePath(readTree(single), "start", [], "/nix/store") + "\n").toBe(nixAdd(single));
+  });
+
+  it.skipIf(!fs.existsSync(cli))("`congruent store add --dry-run --store-dir /nix/store` prints the same line", () => {
+    const state = path.join(tmp, "cli-state");
+    const out = execFileSync("node", [cli, "store", "add", "--dry-run", "--store-dir", "/nix/store", "--state", state, dir]).toString();
+    expect(out).toBe(nixAdd(dir));
+    expect(fs.existsSync(state)).toBe(false);
+  });
+});
+
+let n = 0;
+describe.skipIf(!hasNix)("nix engine", () => {
+  runStoreConformance({
+    name: "nix",
+    create() {
+      const storeUri = path.join(tmp, `conformance-${n++}`);
+      return { engine: new NixStore({ storeUri }), realPath: (p) => path.join(storeUri, p), cleanup: () => removeTree(storeUri) };
+    },
+  });
+});
