@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { promises as fs, openSync, closeSync } from "node:fs";
 import path from "node:path";
 import { CongruentError } from "../../errors.js";
@@ -39,11 +40,9 @@ export class Svscan {
     if (known !== null) return known;
     await fs.mkdir(this.scanDir, { recursive: true });
     const control = path.join(this.scanDir, ".s6-svscan", "control");
-    // Someone runs s6-svscan on our dir without our pid file (crash between spawn and write).
-    if (await fifoHasReader(control)) {
-      const [adopted] = await findProcesses(["s6-svscan", this.scanDir]);
-      if (adopted !== undefined) return this.record(adopted);
-    }
+    // An s6-svscan runs on our dir without our pid file (a crash between spawn and write).
+    const adopted = await this.adopt(control);
+    if (adopted !== null) return adopted;
     const log = openSync(this.logFile, "a");
     let child;
     try {
@@ -57,6 +56,9 @@ export class Svscan {
     child.unref();
     const ready = await waitFor(async () => failure !== null || (await fifoHasReader(control)), START_TIMEOUT_MS);
     if (failure !== null || !ready || child.pid === undefined) {
+      // Another process won the race to start it: s6-svscan's lock let only one through.
+      const winner = await this.adopt(control);
+      if (winner !== null) return winner;
       const why = failure ?? `not listening on ${control} after ${START_TIMEOUT_MS} ms`;
       const hint = /ENOENT/.test(why) ? ` (install Debian's "s6" package)` : ` (see ${this.logFile})`;
       throw new CongruentError("E_SERVICE", `s6-svscan for ${this.scanDir} did not start: ${why}${hint}`);
@@ -91,8 +93,14 @@ export class Svscan {
     await fs.rm(this.pidFile, { force: true });
   }
 
+  private async adopt(control: string): Promise<number | null> {
+    if (!(await fifoHasReader(control))) return null;
+    const [pid] = await findProcesses(["s6-svscan", this.scanDir]);
+    return pid === undefined ? null : this.record(pid);
+  }
+
   private async record(pid: number): Promise<number> {
-    const temp = `${this.pidFile}.tmp`;
+    const temp = `${this.pidFile}.${process.pid}-${randomBytes(4).toString("hex")}.tmp`;
     await fs.writeFile(temp, `${pid}\n`);
     await fs.rename(temp, this.pidFile);
     return pid;
