@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CongruentError } from "../errors.js";
+import type { CongruentError } from "../errors.js";
 import { checkName, isValidName, parseStorePath, storePathPattern } from "./name.js";
 
 function nameError(name: string): CongruentError {

@@ -3,7 +3,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, describe, expect, it } from "vitest";
+import { Command } from "commander";
+import { afterAll, describe, expect, it, vi } from "vitest";
+import { registerStore } from "../../src/cli/store.js";
 import { runStoreConformance } from "../../src/store/engine.case.js";
 import { NixStore } from "../../src/store/engines/nix/index.js";
 import { readTree, removeTree } from "../../src/store/nar.js";
@@ -37,6 +39,23 @@ describe.skipIf(!hasNix)("interop with nix-store --add", () => {
     expect(sourcePath(readTree(single), "start", [], "/nix/store") + "\n").toBe(nixAdd(single));
   });
 
+  it("the in-process `store add --dry-run --store-dir /nix/store` command prints the same line", async () => {
+    const program = new Command("congruent").exitOverride();
+    registerStore(program);
+    let out = "";
+    const spy = vi.spyOn(process.stdout, "write").mockImplementation((s) => {
+      out += String(s);
+      return true;
+    });
+    try {
+      await program.parseAsync(["node", "congruent", "store", "add", "--dry-run", "--store-dir", "/nix/store", dir]);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(out).toBe(nixAdd(dir));
+  });
+
+  // dist/cli/main.js is built from src/cli/main.ts (not part of the store work): checked when present.
   it.skipIf(!fs.existsSync(cli))("`congruent store add --dry-run --store-dir /nix/store` prints the same line", () => {
     const state = path.join(tmp, "cli-state");
     const out = execFileSync("node", [cli, "store", "add", "--dry-run", "--store-dir", "/nix/store", "--state", state, dir]).toString();
