@@ -42,7 +42,6 @@ export class S6Manager implements ServiceManager {
 
   /** Fast when s6-svscan already runs: two small file reads, no spawn. */
   async ensureRunning(): Promise<void> {
-    await fs.mkdir(path.join(path.resolve(this.options.stateDir), "log"), { recursive: true });
     // Concurrent callers in one process share one start; s6-svscan's lock guards across processes.
     this.starting ??= this.svscan.ensure().finally(() => (this.starting = null));
     await this.starting;
@@ -150,10 +149,11 @@ export class S6Manager implements ServiceManager {
 
   /** Stops every service (in parallel), then s6-svscan; returns when none of their processes is left. */
   async down(): Promise<void> {
-    if ((await this.svscan.pid()) !== null) {
-      await Promise.all((await this.list()).map((name) => this.stop(name)));
-    }
+    // A service that will not stop must not keep s6-svscan up: terminate anyway, then report.
+    const stops = (await this.svscan.pid()) === null ? [] : await Promise.allSettled((await this.list()).map((name) => this.stop(name)));
     await this.svscan.terminate();
+    const failed = stops.find((s): s is PromiseRejectedResult => s.status === "rejected");
+    if (failed) throw failed.reason;
   }
 
   private dir(name: string): string {

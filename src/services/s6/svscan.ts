@@ -43,6 +43,7 @@ export class Svscan {
     // An s6-svscan runs on our dir without our pid file (a crash between spawn and write).
     const adopted = await this.adopt(control);
     if (adopted !== null) return adopted;
+    await fs.mkdir(path.dirname(this.logFile), { recursive: true });
     const log = openSync(this.logFile, "a");
     let child;
     try {
