@@ -3,7 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { narBytes, narHash, readTree, removeTree, writeTree, type NarNode } from "./nar.js";
+import { narBytes, narDigest, narHash, readTree, removeTree, writeTree, type NarNode } from "./nar.js";
 
 const hasNix = (() => {
   try {
@@ -41,7 +41,8 @@ describe("NAR serialisation", () => {
     expect(nar.readBigUInt64LE(0)).toBe(13n);
     expect(nar.subarray(8, 21).toString()).toBe("nix-archive-1");
     expect(nar.length % 8).toBe(0);
-    expect(narHash(file("abc")).size).toBe(nar.length);
+    expect(narDigest(file("abc")).size).toBe(nar.length);
+    expect(narHash(file("abc"))).toEqual(narDigest(file("abc")).hash);
   });
 
   it.skipIf(!hasNix)("matches `nix-store --dump` byte for byte", () => {

@@ -83,11 +83,11 @@ export function narBytes(node: NarNode): Buffer {
 }
 
 /**
- * SHA-256 of the NAR serialisation, and its size: what Nix records as narHash/narSize.
+ * SHA-256 of the NAR serialisation and its size: what Nix records as narHash/narSize.
  *
- * @example narHash({ type: "regular", executable: false, contents: Buffer.from("hi\n") }).hash.toString("hex")
+ * @example narDigest(tree) // { hash: <32 bytes>, size: 120 }
  */
-export function narHash(node: NarNode): { hash: Buffer; size: number } {
+export function narDigest(node: NarNode): { hash: Buffer; size: number } {
   const h = createHash("sha256");
   let size = 0;
   dumpNar(node, (b) => {
@@ -95,6 +95,15 @@ export function narHash(node: NarNode): { hash: Buffer; size: number } {
     size += b.length;
   });
   return { hash: h.digest(), size };
+}
+
+/**
+ * SHA-256 of the NAR serialisation, the inner hash of a `nix-store --add` path.
+ *
+ * @example narHash({ type: "regular", executable: false, contents: Buffer.from("hi\n") }).toString("hex")
+ */
+export function narHash(node: NarNode): Buffer {
+  return narDigest(node).hash;
 }
 
 /**

@@ -46,7 +46,7 @@ export function makeType(base: "source" | "text", references: readonly string[],
  * @example sourcePath(readTree("./d"), "d", [], "/nix/store")
  */
 export function sourcePath(tree: NarNode, name: string, references: readonly string[], storeDir: string): string {
-  return makeStorePath(makeType("source", references), narHash(tree).hash.toString("hex"), name, storeDir);
+  return makeStorePath(makeType("source", references), narHash(tree).toString("hex"), name, storeDir);
 }
 
 /**

@@ -3,11 +3,11 @@ import fs from "node:fs";
 import path from "node:path";
 import { CongruentError } from "../../../errors.js";
 import type { StoreEngine } from "../../engine.js";
-import { narHash, readTree, removeTree, writeTree, type NarNode } from "../../nar.js";
+import { narDigest, narHash, readTree, removeTree, writeTree, type NarNode } from "../../nar.js";
 import { checkName, parseStorePath } from "../../name.js";
 import { nixBase32Encode } from "../../nix-base32.js";
 import { makeStorePath, makeType } from "../../path-hash.js";
-import { readInfo, writeInfo, type PathInfo } from "./metadata.js";
+import { infoFile, readInfo, writeInfo, type PathInfo } from "./metadata.js";
 import { sweep } from "./sweep.js";
 
 /**
@@ -28,12 +28,12 @@ export class EmbeddedStore implements StoreEngine {
   }
 
   computePath(name: string, tree: NarNode, references: readonly string[]): string {
-    return makeStorePath(makeType("source", references), narHash(tree).hash.toString("hex"), name, this.storeDir);
+    return makeStorePath(makeType("source", references), narHash(tree).toString("hex"), name, this.storeDir);
   }
 
   async addTree(name: string, tree: NarNode, references: readonly string[]): Promise<string> {
     checkName(name);
-    const { hash, size } = narHash(tree);
+    const { hash, size } = narDigest(tree);
     const final = makeStorePath(makeType("source", references), hash.toString("hex"), name, this.storeDir);
     // Hot path of a no-change switch: the path is there, so its metadata is too.
     if (fs.existsSync(final)) return final;
@@ -49,8 +49,9 @@ export class EmbeddedStore implements StoreEngine {
     };
     fs.mkdirSync(this.storeDir, { recursive: true });
     // Same parent as the final path: renaming a read-only directory across parents would
-    // need write access to it (its ".." changes).
-    const tmp = path.join(this.storeDir, `.tmp-${randomBytes(8).toString("hex")}-${path.basename(final)}`);
+    // need write access to it (its ".." changes). The temp name stays short: a 211-char name
+    // plus hash is already near NAME_MAX.
+    const tmp = path.join(this.storeDir, `.tmp-${randomBytes(8).toString("hex")}`);
     try {
       writeTree(tree, tmp);
       writeInfo(this.infoDir, info);
@@ -69,7 +70,7 @@ export class EmbeddedStore implements StoreEngine {
   }
 
   has(p: string): boolean {
-    return parseStorePath(p, this.storeDir) !== undefined && fs.existsSync(p) && readInfo(this.infoDir, p) !== undefined;
+    return parseStorePath(p, this.storeDir) !== undefined && fs.existsSync(p) && fs.existsSync(infoFile(this.infoDir, p));
   }
 
   /** Everything recorded about a valid path. */
@@ -117,7 +118,7 @@ export class EmbeddedStore implements StoreEngine {
       // still looks valid; metadata goes only after the path is gone from its name.
       const doomed = path.join(this.storeDir, `.tmp-gc-${randomBytes(8).toString("hex")}`);
       fs.renameSync(p, doomed);
-      fs.rmSync(path.join(this.infoDir, `${path.basename(p)}.json`), { force: true });
+      fs.rmSync(infoFile(this.infoDir, p), { force: true });
       removeTree(doomed);
       deleted.push(p);
     }

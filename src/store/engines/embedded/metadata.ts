@@ -27,7 +27,8 @@ export function infoFile(infoDir: string, storePath: string): string {
 export function writeInfo(infoDir: string, info: PathInfo): void {
   fs.mkdirSync(infoDir, { recursive: true });
   const final = infoFile(infoDir, info.path);
-  const tmp = `${final}.tmp-${randomBytes(6).toString("hex")}`;
+  // Not `${final}.tmp`: with a 211-char name that would pass NAME_MAX (255).
+  const tmp = path.join(infoDir, `.tmp-${randomBytes(6).toString("hex")}`);
   fs.writeFileSync(tmp, JSON.stringify(info) + "\n");
   fs.renameSync(tmp, final);
 }

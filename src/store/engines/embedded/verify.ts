@@ -1,5 +1,5 @@
 import fs from "node:fs";
-import { narHash, readTree } from "../../nar.js";
+import { narDigest, readTree } from "../../nar.js";
 import { nixBase32Encode } from "../../nix-base32.js";
 import type { EmbeddedStore } from "./index.js";
 
@@ -19,7 +19,7 @@ export function verifyStore(store: EmbeddedStore): { checked: string[]; problems
   const problems: VerifyProblem[] = [];
   for (const p of checked) {
     const info = store.info(p);
-    const { hash, size } = narHash(readTree(p));
+    const { hash, size } = narDigest(readTree(p));
     const actual = `sha256:${nixBase32Encode(hash)}`;
     if (actual !== info.narHash || size !== info.narSize) {
       problems.push({ path: p, problem: `contents changed: narHash ${actual}, recorded ${info.narHash}` });
