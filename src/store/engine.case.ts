@@ -73,6 +73,14 @@ export function runStoreConformance(opts: ConformanceOptions): void {
       }
     });
 
+    test("stores a bare symlink, even a dangling one, and the longest allowed name", async () => {
+      const link = await store.addTree("current", { type: "symlink", target: "/nonexistent/target" }, []);
+      expect(store.has(link)).toBe(true);
+      expect(fs.readlinkSync(s.realPath(link))).toBe("/nonexistent/target");
+      expect(await store.addTree("current", { type: "symlink", target: "/nonexistent/target" }, [])).toBe(link);
+      expect(store.has(await store.addTree("n".repeat(211), file("long"), [link]))).toBe(true);
+    });
+
     test("added paths are read-only", async () => {
       const p = s.realPath(await store.addTree("site", sample(), []));
       expect(fs.statSync(p).mode & 0o777).toBe(0o555);

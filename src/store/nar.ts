@@ -172,3 +172,13 @@ export function removeTree(p: string): void {
     fs.unlinkSync(p);
   }
 }
+
+/**
+ * True if anything is at `p`, a dangling symlink included (fs.existsSync follows links, and
+ * a store path may itself be a symlink).
+ *
+ * @example lexists("/var/lib/congruent/store/…-current") // true even if its target is gone
+ */
+export function lexists(p: string): boolean {
+  return fs.lstatSync(p, { throwIfNoEntry: false }) !== undefined;
+}

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { CongruentError } from "../errors.js";
+import { lexists } from "./nar.js";
 import { parseStorePath } from "./name.js";
 
 /** Symlink hops followed from one root before giving up (Linux's own limit is 40). */
@@ -42,7 +43,7 @@ export function findRoots(stateDir: string, storeDir: string): string[] {
       target = path.resolve(path.dirname(target), next);
       const inStore = storePathOf(target, storeDir);
       if (inStore !== undefined) {
-        if (fs.existsSync(inStore)) roots.add(inStore);
+        if (lexists(inStore)) roots.add(inStore);
         return;
       }
       const st = safe(() => fs.lstatSync(target));

@@ -3,7 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { CongruentError } from "../../../errors.js";
 import type { StoreEngine } from "../../engine.js";
-import { narDigest, narHash, readTree, removeTree, writeTree, type NarNode } from "../../nar.js";
+import { lexists, narDigest, narHash, readTree, removeTree, writeTree, type NarNode } from "../../nar.js";
 import { checkName, parseStorePath } from "../../name.js";
 import { nixBase32Encode } from "../../nix-base32.js";
 import { makeStorePath, makeType } from "../../path-hash.js";
@@ -36,7 +36,7 @@ export class EmbeddedStore implements StoreEngine {
     const { hash, size } = narDigest(tree);
     const final = makeStorePath(makeType("source", references), hash.toString("hex"), name, this.storeDir);
     // Hot path of a no-change switch: the path is there, so its metadata is too.
-    if (fs.existsSync(final)) return final;
+    if (lexists(final)) return final;
     for (const ref of references) {
       if (!this.has(ref)) throw new CongruentError("E_STORE_MISSING", `cannot add ${name}: reference ${ref} is not a valid path in ${this.storeDir}`);
     }
@@ -59,7 +59,7 @@ export class EmbeddedStore implements StoreEngine {
     } catch (e) {
       removeTree(tmp);
       // Another process added the same path meanwhile: same contents by construction.
-      if (fs.existsSync(final)) return final;
+      if (lexists(final)) return final;
       throw new CongruentError("E_STORE_IO", `cannot add ${final}: ${(e as Error).message}`);
     }
     return final;
@@ -70,12 +70,12 @@ export class EmbeddedStore implements StoreEngine {
   }
 
   has(p: string): boolean {
-    return parseStorePath(p, this.storeDir) !== undefined && fs.existsSync(p) && fs.existsSync(infoFile(this.infoDir, p));
+    return parseStorePath(p, this.storeDir) !== undefined && lexists(p) && fs.existsSync(infoFile(this.infoDir, p));
   }
 
   /** Everything recorded about a valid path. */
   info(p: string): PathInfo {
-    const info = parseStorePath(p, this.storeDir) && fs.existsSync(p) ? readInfo(this.infoDir, p) : undefined;
+    const info = parseStorePath(p, this.storeDir) && lexists(p) ? readInfo(this.infoDir, p) : undefined;
     if (!info) throw new CongruentError("E_STORE_MISSING", `${p} is not a valid path in ${this.storeDir}`);
     return info;
   }

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { removeTree } from "../../nar.js";
+import { lexists, removeTree } from "../../nar.js";
 import { STORE_BASENAME_RE } from "../../name.js";
 
 /** A temp entry younger than this may belong to an add in progress in another process. */
@@ -28,7 +28,7 @@ export function sweep(storeDir: string, infoDir: string, now: number): string[] 
   for (const name of readdir(infoDir)) {
     const p = path.join(infoDir, name);
     // Metadata lands before its path is renamed in, so young metadata may be an add in flight.
-    const orphan = name.endsWith(".json") ? !fs.existsSync(path.join(storeDir, name.slice(0, -5))) && old(p) : name.startsWith(".tmp-") && old(p);
+    const orphan = name.endsWith(".json") ? !lexists(path.join(storeDir, name.slice(0, -5))) && old(p) : name.startsWith(".tmp-") && old(p);
     if (orphan) {
       fs.rmSync(p, { force: true });
       removed.push(p);
