@@ -70,6 +70,13 @@ describe("collectGarbage", () => {
     expect((await collectGarbage(state)).deleted.sort()).toEqual([lib, nginx, sys1].sort());
   });
 
+  it("keeps profile generations even if the gcroots/profiles link is lost", async () => {
+    const sys = await store.addTree("system-web1", file("1"), []);
+    setCurrent(state, addGeneration(state, sys).number);
+    fs.unlinkSync(path.join(state, "gcroots", "profiles"));
+    expect(await collectGarbage(state)).toEqual({ deleted: [], kept: [sys] });
+  });
+
   it("deletes read-only trees", async () => {
     const p = await store.addTree("tree", dir({ sub: dir({ f: file("f") }) }), []);
     expect(fs.statSync(path.join(p, "sub")).mode & 0o777).toBe(0o555);

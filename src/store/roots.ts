@@ -17,7 +17,8 @@ export function gcrootsDir(stateDir: string): string {
  * Every store path a root reaches: symlinks under `<state>/gcroots/`, searched recursively.
  * A link into a store path roots the whole path (a link to `<hash>-x/bin/sh` roots
  * `<hash>-x`); a link to a directory outside the store (`gcroots/profiles -> ../profiles`)
- * is searched too, so every profile generation is a root. Dangling links root nothing.
+ * is searched too, so every profile generation is a root; `<state>/profiles` is searched
+ * even without that link, as Nix does. Dangling links root nothing.
  *
  * @example findRoots("/var/lib/congruent", "/var/lib/congruent/store") // ["/var/lib/congruent/store/…-system-web1"]
  */
@@ -52,6 +53,9 @@ export function findRoots(stateDir: string, storeDir: string): string[] {
     }
   };
   walk(gcrootsDir(stateDir));
+  // Nix also searches its profiles directly, so a lost gcroots/profiles link never lets gc
+  // take the running generation.
+  walk(path.join(stateDir, "profiles"));
   return [...roots].sort();
 }
 
