@@ -89,6 +89,7 @@ export function runServiceManagerConformance(options: ConformanceOptions): void 
     test("install again keeps the process; a changed definition applies at restart", async () => {
       const server = await nodeServer(stateDir, "v");
       await manager.install(server.def);
+      await waitForAnswer(server.port, "v"); // listening: the pid below is the server's for good
       const pid = await running("web");
       await manager.install(server.def);
       expect(await running("web")).toBe(pid);
@@ -104,8 +105,8 @@ export function runServiceManagerConformance(options: ConformanceOptions): void 
     test("reload keeps the pid and serves new content", async () => {
       const server = await nodeServer(stateDir, "before");
       await manager.install(server.def);
-      const pid = await running("web");
       await waitForAnswer(server.port, "before");
+      const pid = await running("web");
       await fs.writeFile(server.valueFile, "after");
       await manager.reload("web");
       expect(await waitForAnswer(server.port, "after")).toBe("after");
@@ -177,9 +178,10 @@ export function runServiceManagerConformance(options: ConformanceOptions): void 
       await fs.chmod(server.dir, 0o755); // mkdtemp's 0700 would lock nobody out
       await manager.install({ ...server.def, user: "nobody" });
       const pid = await running("web");
+      // Answering means the run script has exec'd through s6-setuidgid into the server (same pid).
+      expect(await waitForAnswer(server.port, "u")).toBe("u");
       const uid = (await fs.readFile(`/proc/${pid}/status`, "utf8")).match(/^Uid:\s+(\d+)\s+(\d+)/m);
       expect([uid?.[1], uid?.[2]]).toEqual([String(NOBODY_UID), String(NOBODY_UID)]);
-      expect(await waitForAnswer(server.port, "u")).toBe("u");
     });
 
     test("remove stops the service and forgets it", async () => {
