@@ -1,0 +1,118 @@
+import fs from "node:fs";
+import { parse, TomlError } from "smol-toml";
+import { VulnscanError } from "./errors.js";
+import { splitName, versionsEqual } from "./version.js";
+
+/** One rule of a vulnix whitelist: a `["pkg-1.2"]`, `["pkg"]` or `["*"]` section. */
+export interface WhitelistRule {
+  /** The section name as written: `pkg-1.2`, `pkg` or `*`. */
+  key: string;
+  pname: string;
+  /** undefined: every version. */
+  version?: string;
+  /** undefined: every CVE of the package. */
+  cve?: string[];
+  /** The rule stops applying at the start of this day (UTC). */
+  until?: Date;
+  issueUrl?: string[];
+  comment?: string[];
+  file: string;
+}
+
+export interface Whitelist {
+  rules: WhitelistRule[];
+  warnings: string[];
+}
+
+const KNOWN = new Set(["cve", "until", "issue_url", "comment"]);
+
+/**
+ * Parse a whitelist in vulnix's TOML format. Unknown keys are kept as warnings, not errors,
+ * so a newer vulnix file still works; a syntax error names the file and line.
+ *
+ * @example parseWhitelist('["openssl-1.0.1f"]\ncve = ["CVE-2014-0160"]\nuntil = "2030-01-01"\n', "w.toml")
+ */
+export function parseWhitelist(text: string, file: string): Whitelist {
+  let doc: Record<string, unknown>;
+  try {
+    doc = parse(text) as Record<string, unknown>;
+  } catch (e) {
+    const where = e instanceof TomlError ? `:${e.line}:${e.column}` : "";
+    const msg = (e as Error).message.split("\n")[0];
+    throw new VulnscanError("E_VULNSCAN_WHITELIST", `${file}${where}: whitelist is not valid TOML: ${msg}`);
+  }
+  const rules: WhitelistRule[] = [];
+  const warnings: string[] = [];
+  const bad = (key: string, what: string): never => {
+    throw new VulnscanError("E_VULNSCAN_WHITELIST", `${file}: ["${key}"]: ${what}`);
+  };
+  for (const [key, value] of Object.entries(doc)) {
+    if (typeof value !== "object" || value === null || Array.isArray(value) || value instanceof Date) {
+      bad(key, "expected a section such as [\"pkg-1.2\"] with cve/until/issue_url/comment keys");
+    }
+    const section = value as Record<string, unknown>;
+    for (const k of Object.keys(section)) if (!KNOWN.has(k)) warnings.push(`${file}: ["${key}"]: unknown key "${k}" ignored`);
+    const split = key === "*" ? { pname: "*", version: "" } : splitName(key);
+    const rule: WhitelistRule = { key, pname: split.pname, file };
+    if (split.version !== "") rule.version = split.version;
+    if (section.cve !== undefined) rule.cve = strings(section.cve, () => bad(key, "cve must be a string or a list of strings")).map((c) => c.toUpperCase());
+    if (section.until !== undefined) rule.until = untilDate(section.until, () => bad(key, `until must be a date (YYYY-MM-DD), found ${JSON.stringify(section.until)}`));
+    if (section.issue_url !== undefined) rule.issueUrl = strings(section.issue_url, () => bad(key, "issue_url must be a string or a list of strings"));
+    if (section.comment !== undefined) rule.comment = strings(section.comment, () => bad(key, "comment must be a string or a list of strings"));
+    rules.push(rule);
+  }
+  return { rules, warnings };
+}
+
+function strings(v: unknown, fail: () => never): string[] {
+  if (typeof v === "string") return [v];
+  if (Array.isArray(v) && v.every((x) => typeof x === "string")) return v as string[];
+  return fail();
+}
+
+function untilDate(v: unknown, fail: () => never): Date {
+  const d = v instanceof Date ? v : typeof v === "string" && /^\d{4}-\d{2}-\d{2}/.test(v) ? new Date(v) : undefined;
+  if (!d || Number.isNaN(d.getTime())) return fail();
+  return d;
+}
+
+/**
+ * Read and merge several whitelist files (rules simply add up: any active rule hides a finding).
+ *
+ * @example loadWhitelists(["/etc/congruent/vulnscan-whitelist.toml"]).rules.length
+ */
+export function loadWhitelists(files: readonly string[]): Whitelist {
+  const out: Whitelist = { rules: [], warnings: [] };
+  for (const file of files) {
+    let text: string;
+    try {
+      text = fs.readFileSync(file, "utf8");
+    } catch (e) {
+      throw new VulnscanError("E_VULNSCAN_WHITELIST", `cannot read whitelist ${file}: ${(e as Error).message}`);
+    }
+    const w = parseWhitelist(text, file);
+    out.rules.push(...w.rules);
+    out.warnings.push(...w.warnings);
+  }
+  return out;
+}
+
+/** True while `rule` applies: no `until`, or `until` not yet reached. */
+export function ruleActive(rule: WhitelistRule, now: Date = new Date()): boolean {
+  return rule.until === undefined || now.getTime() < rule.until.getTime();
+}
+
+/**
+ * The active rule that hides CVE `cve` of package `pname`/`version`, if any.
+ *
+ * @example whitelisted(w, "openssl", "1.0.1f", "CVE-2014-0160")?.key // "openssl-1.0.1f"
+ */
+export function whitelisted(w: Whitelist, pname: string, version: string, cve: string, now: Date = new Date()): WhitelistRule | undefined {
+  return w.rules.find(
+    (r) =>
+      ruleActive(r, now) &&
+      (r.pname === "*" || r.pname === pname) &&
+      (r.version === undefined || versionsEqual(r.version, version)) &&
+      (r.cve === undefined || r.cve.includes(cve)),
+  );
+}
