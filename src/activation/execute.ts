@@ -3,7 +3,7 @@ import path from "node:path";
 import { CongruentError } from "../errors.js";
 import { component } from "../components/registry.js";
 import { readComponent } from "../generation/metadata.js";
-import { configLink, runtimeDir } from "../generation/paths.js";
+import { configLink, logDir, runtimeDir } from "../generation/paths.js";
 import type { ServiceManager } from "../services/manager.js";
 import { writeJournal, type Journal } from "./journal.js";
 import type { PlanEntry } from "./plan.js";
@@ -45,6 +45,7 @@ export async function executeStep(ctx: ExecuteContext, step: PlanEntry): Promise
   const meta = readComponent(step.to!);
   pointConfig(stateDir, step.service, step.to!);
   mkdirSync(runtimeDir(stateDir, step.service), { recursive: true });
+  mkdirSync(logDir(stateDir, step.service), { recursive: true });
   switch (step.action) {
     case "none":
       return;

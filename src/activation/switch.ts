@@ -4,7 +4,7 @@ import type { ServiceManager, ServiceStatus } from "../services/manager.js";
 import { addGeneration, current, setCurrent } from "../store/profiles.js";
 import { executeJournal, executeStep, type ExecuteContext } from "./execute.js";
 import { clearJournal, readJournal, writeJournal, type Journal } from "./journal.js";
-import { withLock } from "./lock.js";
+import { withLock } from "../store/lock.js";
 import { makePlan, type PlanEntry } from "./plan.js";
 
 export interface ActivateOptions {
@@ -27,7 +27,12 @@ export interface ActivateResult {
 
 async function statuses(manager: ServiceManager, names: string[], tolerant: boolean): Promise<Map<string, ServiceStatus>> {
   const out = new Map<string, ServiceStatus>();
+  const installed = new Set(await manager.list().catch(() => [] as string[]));
   for (const name of names) {
+    if (!installed.has(name)) {
+      out.set(name, { name, state: "stopped", pid: null });
+      continue;
+    }
     try {
       out.set(name, await manager.status(name));
     } catch (error) {

@@ -132,7 +132,10 @@ To let an old generation go, delete its <state>/profiles/system-<N>-link first.`
     )
     .action(async (opts: JsonOptions & { dryRun?: boolean }) => {
       const { collectGarbage } = await import("../store/gc.js");
-      const { deleted, kept } = await collectGarbage(stateDir(opts), { dryRun: opts.dryRun });
+      const { withLock } = await import("../store/lock.js");
+      // Under the state lock: a switch between build and profile link must not lose its generation.
+      const state = stateDir(opts);
+      const { deleted, kept } = await withLock(state, () => collectGarbage(state, { dryRun: opts.dryRun }));
       const verb = opts.dryRun ? "would delete" : "deleted";
       report(opts.json, { deleted, kept }, () => [`${verb} ${deleted.length} store paths, kept ${kept.length}`, ...deleted].join("\n"));
     });

@@ -60,9 +60,14 @@ Each service gets one action: start, stop, restart, reload or none, with the rea
 or integration-point files that changed). A failed step returns the host to the previous generation.`,
     )
     .action(async (opts: HostOptions) => {
-      const { state, result } = await buildFor(opts);
       const { activate } = await import("../activation/switch.js");
-      const out = await activate({ stateDir: state, manager: await manager(state), target: result.generation, dryRun: opts.dryRun, log: quiet(opts.json) });
+      const { withLock } = await import("../store/lock.js");
+      const switchIt = async () => {
+        const { state, result } = await buildFor(opts);
+        return activate({ stateDir: state, manager: await manager(state), target: result.generation, dryRun: opts.dryRun, log: quiet(opts.json) });
+      };
+      // Held from build to profile link, so a concurrent gc cannot take the new generation.
+      const out = opts.dryRun ? await switchIt() : await withLock(stateDir(opts), switchIt);
       report(opts.json, out, () => `${out.result}: ${out.generation}\n${planText(out.plan)}`);
     });
 

@@ -41,6 +41,8 @@ export interface RenderContext {
   local: LocalFile[];
   /** Writable runtime directory of the service (pid files, sockets, temp files). */
   runtimeDir: string;
+  /** Directory for the service's own log files (the supervisor's log of stdout is beside it). */
+  logDir: string;
   /**
    * Stable path that activation points at this component's store path (a symlink): the
    * running service reads its configuration through it, so a reload sees the new files.

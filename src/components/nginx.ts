@@ -63,7 +63,7 @@ events {
 http {
     include mime.types;
     default_type application/octet-stream;
-    access_log ${s.access_log ? "/dev/stdout" : "off"};
+    access_log ${s.access_log ? `${ctx.logDir}/access.log` : "off"};
     sendfile on;
     server_tokens ${s.server_tokens ? "on" : "off"};
     keepalive_timeout ${s.keepalive_timeout};
@@ -97,6 +97,15 @@ function children(pid: number): Set<number> {
   return out;
 }
 
+/** A process's title (nginx rewrites its argv to say what a worker is doing). */
+function title(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8");
+  } catch {
+    return "";
+  }
+}
+
 const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 
 /** nginx as the web gateway of a host; customers add server blocks under /etc/local/nginx/. */
@@ -113,7 +122,7 @@ export const nginx: Component = {
     },
     server_tokens: { type: "boolean", default: false, change: "reload", description: "show the nginx version in headers and error pages" },
     gzip: { type: "boolean", default: true, change: "reload", description: "compress responses" },
-    access_log: { type: "boolean", default: true, change: "reload", description: "log requests to the service log" },
+    access_log: { type: "boolean", default: true, change: "reload", description: "log requests to <state>/log/nginx/access.log (reopened on USR1)" },
     error_log_level: { type: "string", default: "warn", values: ["debug", "info", "notice", "warn", "error", "crit"], change: "reload", description: "least severe level written to the error log" },
     user: { type: "string", default: "www-data", change: "reload", description: "user the worker processes run as", check: (v) => (/^[a-z_][a-z0-9_-]*$/.test(String(v)) ? undefined : "not a valid user name") },
   },
@@ -145,6 +154,7 @@ export const nginx: Component = {
     const binary = findProgram("nginx", process.env.CONGRUENT_NGINX, "nginx-light (or nginx)");
     // nginx -t creates the temp directories it is told about; they live in the runtime dir.
     mkdirSync(path.join(ctx.runtimeDir, "tmp"), { recursive: true });
+    mkdirSync(ctx.logDir, { recursive: true });
     try {
       await run(binary, ["-t", "-q", "-c", path.join(dirPath, "nginx.conf"), "-p", `${ctx.runtimeDir}/`, "-e", "stderr"]);
       return [];
@@ -159,15 +169,20 @@ export const nginx: Component = {
   },
 
   async confirmReload(pid, before) {
-    // After SIGHUP the master starts new workers and retires the old ones; once a worker that
-    // was not there before runs, new connections get the new configuration.
+    // After SIGHUP the master starts new workers and tells the old ones to quit; an old worker
+    // closes its listening sockets first and then renames itself "worker process is shutting
+    // down". Once a new worker runs and no old one still listens, every new connection gets
+    // the new configuration (old workers may finish requests in flight: that is the point).
     const old = before as Set<number>;
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline) {
-      if ([...children(pid)].some((c) => !old.has(c))) return;
+      const now = children(pid);
+      const fresh = [...now].some((c) => !old.has(c));
+      const stillListening = [...old].some((c) => now.has(c) && !title(c).includes("shutting down"));
+      if (fresh && !stillListening) return;
       await new Promise((r) => setTimeout(r, 10));
     }
-    throw new Error(`nginx (pid ${pid}) started no new workers within 10 s of the reload signal`);
+    throw new Error(`nginx (pid ${pid}) did not replace its workers within 10 s of the reload signal`);
   },
 };
 

@@ -9,7 +9,7 @@ import { dir, file, symlink } from "../store/tree.js";
 import { enabledComponents, effectiveSettings, readHost, type HostDescription } from "./host.js";
 import { readIntegrationPoint, README_NAME } from "./local.js";
 import { COMPONENT_META, SYSTEM_META, type ComponentMeta, type SystemMeta } from "./metadata.js";
-import { runtimeDir, configLink } from "./paths.js";
+import { runtimeDir, configLink, logDir } from "./paths.js";
 
 export interface BuildOptions {
   hostFile: string;
@@ -53,6 +53,7 @@ export async function buildGeneration(opts: BuildOptions): Promise<BuildResult> 
       settings: effectiveSettings(host, name),
       local: local.files,
       runtimeDir: runtimeDir(opts.stateDir, name),
+      logDir: logDir(opts.stateDir, name),
       configLink: configLink(opts.stateDir, name),
     };
     paths[name] = await buildComponent(component, ctx, opts);

@@ -8,3 +8,6 @@ export const runtimeDir = (stateDir: string, service: string) => path.join(state
  * at the component's store path of the generation being activated.
  */
 export const configLink = (stateDir: string, service: string) => path.join(stateDir, "services", service, "current");
+
+/** Log files a service writes itself (e.g. nginx's access log); the supervisor's log is beside them. */
+export const logDir = (stateDir: string, service: string) => path.join(stateDir, "log", service);

@@ -2,6 +2,8 @@ import { openSync, writeSync, closeSync, readFileSync, unlinkSync, mkdirSync } f
 import path from "node:path";
 import { CongruentError } from "../errors.js";
 
+const held = new Set<string>();
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -20,6 +22,8 @@ function alive(pid: number): boolean {
 export async function withLock<T>(stateDir: string, fn: () => Promise<T>): Promise<T> {
   mkdirSync(stateDir, { recursive: true });
   const file = path.join(stateDir, "lock");
+  // Re-entrant within one process: a switch holds the lock across build and activation.
+  if (held.has(file)) return fn();
   for (let attempt = 0; ; attempt++) {
     try {
       const fd = openSync(file, "wx", 0o644);
@@ -35,9 +39,11 @@ export async function withLock<T>(stateDir: string, fn: () => Promise<T>): Promi
       unlinkSync(file); // stale: its owner died without cleaning up
     }
   }
+  held.add(file);
   try {
     return await fn();
   } finally {
+    held.delete(file);
     try {
       if (readPid(file) === process.pid) unlinkSync(file);
     } catch {
