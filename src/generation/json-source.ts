@@ -1,4 +1,5 @@
 import { createRequire } from "node:module";
+import type * as Jsonc from "jsonc-parser";
 import type { ParseError } from "jsonc-parser";
 import { CongruentError, type ErrorCode } from "../errors.js";
 
@@ -21,7 +22,7 @@ function lineAt(text: string, offset: number): number {
 }
 
 // Loaded only when a file is malformed: the common, valid case stays cheap to start.
-const jsonc = () => createRequire(import.meta.url)("jsonc-parser") as typeof import("jsonc-parser");
+const jsonc = () => createRequire(import.meta.url)("jsonc-parser") as typeof Jsonc;
 
 /** "CommaExpected" → "comma expected". */
 function describe(code: ParseError["error"]): string {
