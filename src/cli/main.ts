@@ -5,9 +5,9 @@ import { registerStore } from "./store.js";
 
 const program = new Command("congruent")
   .description(
-    "Congruent: a host is a pure function of its description. `build` turns a host description and the\n" +
-      "integration points (/etc/local/<component>/) into a generation in a content-addressed store;\n" +
-      "`switch` activates it atomically, reloading instead of restarting wherever the software allows;\n" +
+    "Congruent: a host is a pure function of its description. `build` turns a host description and the " +
+      "integration points (/etc/local/<component>/) into a generation in a content-addressed store; " +
+      "`switch` activates it atomically, reloading instead of restarting wherever the software allows; " +
       "`rollback` returns to the previous generation.",
   )
   .version("0.1.0")
