@@ -100,6 +100,8 @@ export interface DerivationInfo {
   version: string;
   /** CVE ids named by the derivation's patches (`CVE-2014-0160.patch`): fixed, not reported. */
   patched: string[];
+  /** The `out` output's store path. */
+  outPath?: string;
 }
 
 const CVE_RE = /CVE-\d{4}-\d{4,}/gi;
@@ -127,7 +129,9 @@ export function derivationInfo(drv: Derivation): DerivationInfo {
     const base = p.slice(p.lastIndexOf("/") + 1);
     for (const m of base.matchAll(CVE_RE)) patched.add(m[0].toUpperCase());
   }
+  const outPath = drv.outputs.find((o) => o.name === "out")?.path;
   return {
+    ...(outPath ? { outPath } : {}),
     name,
     pname: typeof env.pname === "string" && env.pname !== "" ? env.pname : split.pname,
     version: typeof env.version === "string" && env.version !== "" ? env.version : split.version,

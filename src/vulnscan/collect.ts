@@ -1,0 +1,199 @@
+import fs from "node:fs";
+import path from "node:path";
+import type { StoreEngine } from "../store/engine.js";
+import { parseStorePath } from "../store/name.js";
+import { readDerivation } from "./derivation.js";
+import { VulnscanError } from "./errors.js";
+import type { Package } from "./match.js";
+import { splitName } from "./version.js";
+
+export interface CollectOptions {
+  /** Store paths, or links into the store (`./result`, a profile). */
+  paths?: readonly string[];
+  /** The active generation, `<state>/profiles/system`. */
+  system?: boolean;
+  /** Every gc root of the store. */
+  gcRoots?: boolean;
+  /** Profiles: a path, or a name under `<state>/profiles/`. */
+  profiles?: readonly string[];
+  stateDir: string;
+  /** Default: `/nix/store` when the given paths are there, else `<state>/store`. */
+  storeDir?: string;
+  /** For `/nix/store`: `nix-store --store` (tests root a store in a temp dir); else `$CONGRUENT_NIX_STORE`. */
+  nixStoreUri?: string;
+}
+
+export interface Collected {
+  storeDir: string;
+  /** The starting points, before the closure. */
+  roots: string[];
+  /** Roots plus everything they reference, sorted. */
+  paths: string[];
+  nix: boolean;
+}
+
+/** Sources and patches are not packages: their names end like this. */
+const SKIP_RE = /\.(tar(\.(gz|bz2|xz|zst|lz|lzma|Z))?|tgz|tbz2?|txz|tzst|zip|7z|rar|patch|diff|gem|whl|crate|deb|rpm|lock|sh|pl|py|cfg|conf|json|toml)$|(-source|-src|\.drv\.chroot)$/i;
+
+/** True for a store path name the scanner skips (source tarballs, patches, scripts). */
+export function skipName(name: string): boolean {
+  return SKIP_RE.test(name);
+}
+
+const NIX_STORE = "/nix/store";
+
+/** /nix/store for paths there; else the directory of the first given store path; else `<state>/store`. */
+function defaultStoreDir(given: readonly string[], stateDir: string): string {
+  if (given.some((p) => path.resolve(p).startsWith(NIX_STORE + "/"))) return NIX_STORE;
+  const first = given.map((p) => parseStorePath(path.resolve(p))).find((p) => p !== undefined);
+  return first?.storeDir ?? path.join(stateDir, "store");
+}
+
+/** The store path `p` is or lies in (links followed), or undefined. */
+function toStorePath(p: string, storeDir: string): string | undefined {
+  const abs = path.resolve(p);
+  const direct = topStorePath(abs, storeDir);
+  if (direct) return direct;
+  let real: string;
+  try {
+    real = fs.realpathSync(abs);
+  } catch {
+    // A link into a store we only know logically (a chrooted Nix store): follow one hop.
+    try {
+      return topStorePath(path.resolve(path.dirname(abs), fs.readlinkSync(abs)), storeDir);
+    } catch {
+      return undefined;
+    }
+  }
+  return topStorePath(real, storeDir);
+}
+
+function topStorePath(abs: string, storeDir: string): string | undefined {
+  if (!abs.startsWith(storeDir + "/")) return undefined;
+  const top = path.join(storeDir, abs.slice(storeDir.length + 1).split("/")[0] as string);
+  return parseStorePath(top, storeDir) ? top : undefined;
+}
+
+/**
+ * The store paths to scan: the given paths, `--system`, `--profile`s and `--gc-roots`, and
+ * their closure through the references the store recorded (`nix-store -qR` on a Nix store).
+ * Paths the store does not know are scanned by name, without a closure.
+ *
+ * @example await collectStorePaths({ stateDir: "/var/lib/congruent", system: true })
+ */
+export async function collectStorePaths(opts: CollectOptions): Promise<Collected> {
+  const given = opts.paths ?? [];
+  const storeDir = path.resolve(opts.storeDir ?? defaultStoreDir(given, opts.stateDir));
+  const nix = storeDir === NIX_STORE;
+  const nixStoreUri = opts.nixStoreUri ?? process.env.CONGRUENT_NIX_STORE;
+  const { openStore } = await import("../store/index.js");
+  const engine: StoreEngine = nix
+    ? openStore({ stateDir: opts.stateDir, engine: "nix", ...(nixStoreUri ? { nixStoreUri } : {}) })
+    : openStore({ stateDir: path.dirname(storeDir) });
+
+  const roots = new Set<string>();
+  const add = (p: string, what: string) => {
+    const sp = toStorePath(p, storeDir);
+    if (!sp) throw new VulnscanError("E_VULNSCAN_SCAN", `${what} ${p} is not in the store ${storeDir} (use --store-dir for another store)`);
+    roots.add(sp);
+  };
+  for (const p of given) add(p, "path");
+  if (opts.system) {
+    const link = path.join(opts.stateDir, "profiles", "system");
+    if (!fs.existsSync(link) && !isLink(link)) throw new VulnscanError("E_VULNSCAN_SCAN", `--system: no active generation (${link} does not exist)`);
+    add(link, "--system: the active generation");
+  }
+  for (const prof of opts.profiles ?? []) {
+    const link = prof.includes("/") ? prof : path.join(opts.stateDir, "profiles", prof);
+    if (!fs.existsSync(link) && !isLink(link)) throw new VulnscanError("E_VULNSCAN_SCAN", `--profile: ${link} does not exist`);
+    add(link, "--profile");
+  }
+  if (opts.gcRoots) for (const r of await gcRoots(opts.stateDir, storeDir, nix, nixStoreUri)) roots.add(r);
+
+  const closure = nix ? nixClosure(engine, [...roots]) : embeddedClosure(engine, [...roots]);
+  return { storeDir, roots: [...roots].sort(), paths: [...closure].sort(), nix };
+}
+
+function isLink(p: string): boolean {
+  try {
+    return fs.lstatSync(p).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+async function gcRoots(stateDir: string, storeDir: string, nix: boolean, storeUri: string | undefined): Promise<string[]> {
+  if (!nix) {
+    const { findRoots } = await import("../store/roots.js");
+    return findRoots(stateDir, storeDir);
+  }
+  const { nixStoreOk } = await import("../store/engines/nix/run.js");
+  // Lines: "<root link> -> <store path>".
+  return nixStoreOk(storeUri, ["--gc", "--print-roots"])
+    .split("\n")
+    .map((l) => l.split(" -> ")[1])
+    .filter((p): p is string => p !== undefined && parseStorePath(p, storeDir) !== undefined);
+}
+
+/** References as the embedded engine recorded them; an unknown path has none. */
+function embeddedClosure(engine: StoreEngine, roots: string[]): Set<string> {
+  const seen = new Set<string>();
+  const todo = [...roots];
+  for (let p = todo.pop(); p !== undefined; p = todo.pop()) {
+    if (seen.has(p)) continue;
+    seen.add(p);
+    if (engine.has(p)) todo.push(...engine.references(p));
+  }
+  return seen;
+}
+
+/** `nix-store -qR` in one call; if some path is unknown to Nix, the known ones only. */
+function nixClosure(engine: StoreEngine, roots: string[]): Set<string> {
+  try {
+    return new Set([...roots, ...engine.closure(roots)]);
+  } catch {
+    const valid = roots.filter((r) => engine.has(r));
+    return new Set([...roots, ...engine.closure(valid)]);
+  }
+}
+
+/**
+ * What each path is: name and version from its `.drv` when the path is one (or a deriver is
+ * given for it), else from the path name. Sources, patches and unversioned paths are skipped.
+ *
+ * @example packagesOf(["/nix/store/…-openssl-1.0.1f"]) // [{ pname: "openssl", version: "1.0.1f", … }]
+ */
+export function packagesOf(paths: readonly string[], opts: { derivers?: Map<string, string>; physicalRoot?: string } = {}): Package[] {
+  const out = new Map<string, Package>();
+  for (const p of paths) {
+    const parsed = parseStorePath(p);
+    if (!parsed || skipName(parsed.name)) continue;
+    const physical = (q: string) => (opts.physicalRoot ? path.join(opts.physicalRoot, q) : q);
+    if (parsed.name.endsWith(".drv")) {
+      const info = readDerivationOrUndefined(physical(p));
+      if (!info || info.version === "" || skipName(info.name)) continue;
+      const outPath = info.outPath ?? p;
+      out.set(outPath, { name: info.name, pname: info.pname, version: info.version, path: outPath, patched: info.patched });
+      continue;
+    }
+    if (out.has(p)) continue;
+    const drv = opts.derivers?.get(p);
+    const info = drv ? readDerivationOrUndefined(physical(drv)) : undefined;
+    if (info && info.version !== "") {
+      out.set(p, { name: parsed.name, pname: info.pname, version: info.version, path: p, patched: info.patched });
+      continue;
+    }
+    const s = splitName(parsed.name);
+    if (s.version === "") continue;
+    out.set(p, { name: parsed.name, pname: s.pname, version: s.version, path: p, patched: [] });
+  }
+  return [...out.values()].sort((a, b) => a.name.localeCompare(b.name) || a.path.localeCompare(b.path));
+}
+
+function readDerivationOrUndefined(file: string): ReturnType<typeof readDerivation> | undefined {
+  try {
+    return readDerivation(file);
+  } catch {
+    return undefined;
+  }
+}
