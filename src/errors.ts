@@ -16,6 +16,14 @@ export const errorCodes = {
   E_SERVICE: "the service manager could not start, stop, reload or query a service",
   E_PROGRAM_MISSING: "a program a component needs (e.g. nginx) is not installed",
   E_LOCKED: "another congruent run holds the state directory's lock",
+  E_DIRECTORY_AUTH: "a directory request had no token or an unknown one (HTTP 401)",
+  E_DIRECTORY_FORBIDDEN: "a host token asked for something other than its own description or reports (HTTP 403)",
+  E_DIRECTORY_INVALID: "a directory request body or query is malformed; the message names the field (HTTP 400)",
+  E_DIRECTORY_NOT_FOUND: "the directory has no such host, resource group, channel or release (HTTP 404)",
+  E_DIRECTORY_CONFLICT: "the directory already has that name, or the request contradicts the channel's state (HTTP 409)",
+  E_DIRECTORY_HTTP: "the directory answered with an error; the message names the URL, the HTTP status and the server's message",
+  E_DIRECTORY_UNREACHABLE: "the directory could not be reached (connection refused, DNS, timeout); an agent falls back to its saved description",
+  E_DIRECTORY_DB: "the directory's database URL is unsupported, or opening or migrating the database failed",
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;
