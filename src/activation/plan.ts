@@ -1,5 +1,5 @@
 import type { ChangeClass } from "../components/component.js";
-import { readComponent, readSystem, type ComponentMeta } from "../generation/metadata.js";
+import { readComponent, type ComponentMeta } from "../generation/metadata.js";
 import type { ServiceStatus } from "../services/manager.js";
 
 export type Action = "start" | "stop" | "restart" | "reload" | "runtime" | "none";
@@ -58,14 +58,14 @@ export function diffComponent(from: ComponentMeta, to: ComponentMeta): { action:
 }
 
 /**
- * The plan from the active generation (or none) to `target`: one entry per service.
- * `statuses` lets a service that should run but does not be started again.
+ * The plan from what runs now (`before`: service → the component store path it was started
+ * with) to a generation's components (`after`): one entry per service. `statuses` lets a
+ * service that should run but does not be started again.
  *
- * @example makePlan(active, next, statuses) // [{ service: "nginx", action: "reload", why: ["snippet shop.conf changed (reload)"] }]
+ * @example makePlan(running, readSystem(next).components, statuses)
+ *   // [{ service: "nginx", action: "reload", why: ["snippet shop.conf changed (reload)"] }]
  */
-export function makePlan(active: string | null, target: string, statuses: Map<string, ServiceStatus>): PlanEntry[] {
-  const before = active ? readSystem(active).components : {};
-  const after = readSystem(target).components;
+export function makePlan(before: Record<string, string>, after: Record<string, string>, statuses: Map<string, ServiceStatus>): PlanEntry[] {
   const plan: PlanEntry[] = [];
   for (const [service, from] of Object.entries(before)) {
     if (!(service in after)) plan.push({ service, action: "stop", why: ["no longer enabled by the host's roles"], from });

@@ -6,6 +6,7 @@ import { executeJournal, executeStep, type ExecuteContext } from "./execute.js";
 import { clearJournal, readJournal, writeJournal, type Journal } from "./journal.js";
 import { withLock } from "../store/lock.js";
 import { makePlan, type PlanEntry } from "./plan.js";
+import { runningComponents } from "./running.js";
 
 export interface ActivateOptions {
   stateDir: string;
@@ -15,6 +16,8 @@ export interface ActivateOptions {
   /** An existing profile generation to make current (rollback); a new one is added otherwise. */
   generationNumber?: number;
   dryRun?: boolean;
+  /** Entries to leave for later (restarts outside the maintenance window); they stay pending. */
+  defer?: (entry: PlanEntry) => boolean;
   log?: (line: string) => void;
 }
 
@@ -22,6 +25,8 @@ export interface ActivateResult {
   generation: string;
   previous: string | null;
   plan: PlanEntry[];
+  /** Entries not executed because `defer` held them back; the service runs its older component. */
+  deferred: PlanEntry[];
   result: "switched" | "unchanged" | "dry-run";
 }
 
@@ -62,54 +67,50 @@ async function resumePending(ctx: ExecuteContext, log: (line: string) => void): 
 export async function activate(opts: ActivateOptions): Promise<ActivateResult> {
   const log = opts.log ?? (() => {});
   const ctx: ExecuteContext = { stateDir: opts.stateDir, manager: opts.manager };
-  const services = Object.keys(readSystem(opts.target).components);
+  const after = readSystem(opts.target).components;
+  const planNow = async (tolerant: boolean) => makePlan(runningComponents(opts.stateDir), after, await statuses(opts.manager, Object.keys(after), tolerant));
   if (opts.dryRun) {
-    const active = current(opts.stateDir)?.path ?? null;
-    const plan = makePlan(active, opts.target, await statuses(opts.manager, services, true));
-    return { generation: opts.target, previous: active, plan, result: "dry-run" };
+    const plan = await planNow(true);
+    return { generation: opts.target, previous: current(opts.stateDir)?.path ?? null, plan, deferred: plan.filter((p) => opts.defer?.(p)), result: "dry-run" };
   }
   return withLock(opts.stateDir, async () => {
     await opts.manager.ensureRunning();
     await resumePending(ctx, log);
-    const active = current(opts.stateDir);
-    const previous = active?.path ?? null;
-    const plan = makePlan(previous, opts.target, await statuses(opts.manager, services, false));
-    const unchanged = previous === opts.target && plan.every((p) => p.action === "none");
-    if (unchanged) return { generation: opts.target, previous, plan, result: "unchanged" };
+    const previous = current(opts.stateDir)?.path ?? null;
+    const plan = await planNow(false);
+    const deferred = plan.filter((p) => p.action !== "none" && opts.defer?.(p));
+    const unchanged = previous === opts.target && plan.every((p) => p.action === "none" || deferred.includes(p));
+    if (unchanged) return { generation: opts.target, previous, plan, deferred, result: "unchanged" };
 
     const generationNumber = opts.generationNumber ?? (await addGeneration(opts.stateDir, opts.target)).number;
-    const journal: Journal = { target: opts.target, previous, generationNumber, steps: plan.map((p) => ({ ...p, done: false })) };
+    const steps = plan.filter((p) => !deferred.includes(p)).map((p) => ({ ...p, done: false }));
+    const journal: Journal = { target: opts.target, previous, generationNumber, steps };
     writeJournal(opts.stateDir, journal);
     try {
       await executeJournal(ctx, journal, log);
     } catch (error) {
       clearJournal(opts.stateDir);
-      await revert(ctx, opts.target, previous, log);
+      await revert(ctx, previous, log);
       const reason = error instanceof Error ? error.message : String(error);
       throw new CongruentError("E_ACTIVATION", `${reason}; ${previous ? `rolled back to ${previous}` : "stopped what had started"}`);
     }
     await setCurrent(opts.stateDir, generationNumber);
     clearJournal(opts.stateDir);
-    return { generation: opts.target, previous, plan, result: "switched" };
+    for (const entry of deferred) log(`deferred ${entry.action} ${entry.service}: ${entry.why.join("; ")}`);
+    return { generation: opts.target, previous, plan, deferred, result: "switched" };
   });
 }
 
 /** Put the services back as `previous` had them (best effort: report, never mask the cause). */
-async function revert(ctx: ExecuteContext, failed: string, previous: string | null, log: (line: string) => void): Promise<void> {
+async function revert(ctx: ExecuteContext, previous: string | null, log: (line: string) => void): Promise<void> {
   log(`activation failed; returning to ${previous ?? "no generation"}`);
-  if (!previous) {
-    for (const service of Object.keys(readSystem(failed).components)) {
-      await ctx.manager.remove(service).catch(() => {});
-    }
-    return;
-  }
-  const services = Object.keys(readSystem(previous).components);
-  const back = makePlan(failed, previous, await statuses(ctx.manager, services, true));
+  const after = previous ? readSystem(previous).components : {};
+  const back = makePlan(runningComponents(ctx.stateDir), after, await statuses(ctx.manager, Object.keys(after), true));
   for (const step of back) {
     try {
       await executeStep(ctx, step);
     } catch (error) {
-      log(`while returning to ${previous}: ${step.service}: ${(error as Error).message}`);
+      log(`while returning to ${previous ?? "no generation"}: ${step.service}: ${(error as Error).message}`);
     }
   }
 }

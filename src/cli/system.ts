@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { localDir, report, stateDir, type StateOptions } from "./common.js";
 import type { PlanEntry } from "../activation/plan.js";
+import type { ServiceStatus } from "../services/manager.js";
 
 interface HostOptions extends StateOptions {
   host: string;
@@ -108,15 +109,29 @@ or integration-point files that changed). A failed step returns the host to the 
       const { readSystem } = await import("../generation/metadata.js");
       const active = current(state)?.path ?? null;
       const services: { name: string; state: string; pid: number | null }[] = [];
+      let pending: PlanEntry[] = [];
       if (active) {
         const m = await manager(state);
-        for (const name of Object.keys(readSystem(active).components)) {
-          const s = await m.status(name).catch(() => ({ name, state: "stopped" as const, pid: null }));
+        const statuses = new Map<string, ServiceStatus>();
+        const components = readSystem(active).components;
+        for (const name of Object.keys(components)) {
+          const s = await m.status(name).catch((): ServiceStatus => ({ name, state: "stopped", pid: null }));
+          statuses.set(name, s);
           services.push({ name, state: s.state, pid: s.pid });
         }
+        // What the active generation asks for and the services do not run yet (deferred restarts).
+        const { makePlan } = await import("../activation/plan.js");
+        const { runningComponents } = await import("../activation/running.js");
+        pending = makePlan(runningComponents(state), components, statuses)
+          .filter((p) => p.action !== "none")
+          .map(({ service, action, why }) => ({ service, action, why }));
       }
-      report(opts.json, { generation: active, services }, () =>
-        [`generation: ${active ?? "(none)"}`, ...services.map((s) => `  ${s.name.padEnd(12)} ${s.state.padEnd(8)} ${s.pid ?? ""}`)].join("\n"),
+      report(opts.json, { generation: active, services, pending }, () =>
+        [
+          `generation: ${active ?? "(none)"}`,
+          ...services.map((s) => `  ${s.name.padEnd(12)} ${s.state.padEnd(8)} ${s.pid ?? ""}`),
+          ...(pending.length ? ["pending (waiting for the maintenance window or a failed start):", planText(pending)] : []),
+        ].join("\n"),
       );
     });
 

@@ -3,6 +3,7 @@ import { existsSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { makePlan } from "../../src/activation/plan.js";
 import { writeJournal } from "../../src/activation/journal.js";
+import { readSystem } from "../../src/generation/metadata.js";
 import { addGeneration } from "../../src/store/profiles.js";
 import { cli, cliJson, freePort, httpGet, tempDir, vhost, writeHost, writeSnippet } from "../helpers.js";
 
@@ -27,7 +28,7 @@ describe("an activation killed half-way is finished by the next run", () => {
     const next = (await cliJson<{ generation: string }>(["build", ...args])).generation;
     const { number } = await addGeneration(state, next);
     const running = new Map([["nginx", { name: "nginx", state: "running" as const, pid: 1 }]]);
-    const steps = makePlan(first.generation, next, running).map((s) => ({ ...s, done: false }));
+    const steps = makePlan(readSystem(first.generation).components, readSystem(next).components, running).map((s) => ({ ...s, done: false }));
     writeJournal(state, { target: next, previous: first.generation, generationNumber: number, steps });
     expect((await cliJson<{ generation: string }>(["status", "--state", state])).generation).toBe(first.generation);
     expect((await httpGet(port)).body).toBe("old\n");
