@@ -39,7 +39,7 @@ const BS = 0x5c;
  * elements while the bytes stream in, so a feed of any size needs memory for one CVE at a
  * time. Everything outside the array is kept (bounded) and checked at the end.
  */
-class FeedSplitter {
+export class FeedSplitter {
   private depth = 0;
   private inString = false;
   private escape = false;

@@ -168,8 +168,9 @@ export class Matcher {
 
   /**
    * The product→vendor table, derived from the data: one vendor → that one; several → the
-   * override's list, else the vendor named like the product (`redis:redis`, `zlib_project`),
-   * else the vendor with the most CVEs for that product (ties: all of them).
+   * override's list, else the vendor(s) with the most CVEs for that product plus a vendor
+   * named like the product (`redis:redis`, `zlib_project:zlib`). So `git` is git-scm's (most
+   * CVEs) and git's, never jenkins' (its Git plugin).
    */
   chooseVendors(product: string, pname = product): Set<string> {
     const listed = this.overrides.vendors[product];
@@ -177,9 +178,10 @@ export class Matcher {
     const counts = new Map<string, Set<number>>();
     for (const r of this.rows(product)) counts.set(r.vendor, (counts.get(r.vendor) ?? new Set()).add(r.cve));
     if (counts.size <= 1) return new Set(counts.keys());
-    for (const v of [product, `${product}_project`, pname]) if (counts.has(v)) return new Set([v]);
     const max = Math.max(...[...counts.values()].map((s) => s.size));
-    return new Set([...counts].filter(([, s]) => s.size === max).map(([v]) => v));
+    const out = new Set([...counts].filter(([, s]) => s.size === max).map(([v]) => v));
+    for (const v of [product, `${product}_project`, pname]) if (counts.has(v)) out.add(v);
+    return out;
   }
 
   /** CVEs affecting `pkg`, without the ones its patches fix, highest score first. */
