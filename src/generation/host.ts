@@ -19,9 +19,11 @@ export interface HostDescription {
   parameters: Record<string, string>;
   /** Explicit settings per component, as written (defaults are applied per component). */
   settings: Record<string, Record<string, SettingValue>>;
+  /** The channel release this description was made from (set by the agent), part of the generation. */
+  release?: { channel: string; number: number; version: string };
 }
 
-const TOP_LEVEL = new Set(["name", "roles", "parameters", "settings"]);
+const TOP_LEVEL = new Set(["name", "roles", "parameters", "settings", "release"]);
 // A host name becomes part of a store path name (system-<name>) and a DNS label.
 const HOST_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
@@ -70,7 +72,15 @@ export function parseHost(doc: JsonSource): HostDescription {
       if (problem) fail(`settings.${name}.${key}: ${problem}`, key, name);
     }
   }
+  const release = v.release;
+  if (release !== undefined) {
+    const r = release as Record<string, unknown>;
+    if (!isObject(release) || typeof r.channel !== "string" || !Number.isInteger(r.number) || typeof r.version !== "string") {
+      fail('release must be {"channel": string, "number": integer, "version": string}', "release");
+    }
+  }
   return {
+    ...(release ? { release: release as HostDescription["release"] } : {}),
     name: v.name as string,
     roles: roleList as string[],
     parameters: parameters as Record<string, string>,

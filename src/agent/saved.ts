@@ -1,0 +1,82 @@
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import type { HostConfig, Report } from "../directory/api.js";
+
+/**
+ * What the agent keeps between runs under `<state>/agent/`, each file written atomically
+ * (temp + rename) so a killed run never leaves half a file:
+ * - description.json: the last description fetched, with its ETag (used when the directory is down)
+ * - last-run.json: the inputs of the last successful run (ETag, fingerprint) and its generation
+ * - release.json: the release the host last applied (releases only move forward)
+ * - outbox/: reports not delivered yet
+ */
+export interface SavedDescription {
+  etag: string;
+  config: HostConfig;
+  fetchedAt: string;
+}
+
+export interface LastRun {
+  etag: string;
+  fingerprint: string;
+  generation: string;
+  /** Entries that were deferred: while any wait, the fast path is off. */
+  deferred: number;
+}
+
+export interface AppliedRelease {
+  channel: string;
+  number: number;
+}
+
+export const agentDir = (stateDir: string) => path.join(stateDir, "agent");
+
+function writeAtomic(file: string, value: unknown): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, JSON.stringify(value, null, 2) + "\n", { mode: 0o600 });
+  renameSync(tmp, file);
+}
+
+function readJson<T>(file: string): T | null {
+  try {
+    return JSON.parse(readFileSync(file, "utf8")) as T;
+  } catch {
+    return null;
+  }
+}
+
+const file = (stateDir: string, name: string) => path.join(agentDir(stateDir), name);
+
+export const saved = {
+  description: (s: string) => readJson<SavedDescription>(file(s, "description.json")),
+  saveDescription: (s: string, d: SavedDescription) => writeAtomic(file(s, "description.json"), d),
+  lastRun: (s: string) => readJson<LastRun>(file(s, "last-run.json")),
+  saveLastRun: (s: string, r: LastRun) => writeAtomic(file(s, "last-run.json"), r),
+  forgetLastRun: (s: string) => rmSync(file(s, "last-run.json"), { force: true }),
+  release: (s: string) => readJson<AppliedRelease>(file(s, "release.json")),
+  saveRelease: (s: string, r: AppliedRelease) => writeAtomic(file(s, "release.json"), r),
+};
+
+/** Reports that could not be delivered wait here, oldest first, and are sent on a later run. */
+export const outbox = {
+  put(stateDir: string, report: Report): void {
+    writeAtomic(path.join(agentDir(stateDir), "outbox", `${Date.now()}-${process.pid}.json`), report);
+  },
+  list(stateDir: string): { file: string; report: Report }[] {
+    const dir = path.join(agentDir(stateDir), "outbox");
+    let names: string[] = [];
+    try {
+      names = readdirSync(dir).filter((n) => n.endsWith(".json")).sort();
+    } catch {
+      return [];
+    }
+    return names.flatMap((n) => {
+      const report = readJson<Report>(path.join(dir, n));
+      return report ? [{ file: path.join(dir, n), report }] : [];
+    });
+  },
+  remove(file: string): void {
+    rmSync(file, { force: true });
+  },
+};

@@ -1,0 +1,31 @@
+import { describe, expect, it } from "vitest";
+import { inWindow } from "./window.js";
+
+describe("maintenance windows", () => {
+  const sunday = { schedule: "Sun 02:00-04:00", timezone: "UTC" };
+  it.each([
+    ["2026-11-29T02:00:00Z", true], // Sunday 02:00, the first minute
+    ["2026-11-29T03:59:00Z", true],
+    ["2026-11-29T04:00:00Z", false], // the end is exclusive
+    ["2026-11-29T01:59:00Z", false],
+    ["2026-11-30T02:30:00Z", false], // Monday
+  ])("Sun 02:00-04:00 UTC at %s → %s", (when, expected) => {
+    expect(inWindow(new Date(when), sunday)).toBe(expected);
+  });
+
+  it("uses the host's time zone", () => {
+    const berlin = { schedule: "Sun 02:00-04:00", timezone: "Europe/Berlin" };
+    expect(inWindow(new Date("2026-11-29T01:30:00Z"), berlin)).toBe(true); // 02:30 CET
+    expect(inWindow(new Date("2026-11-29T02:30:00Z"), berlin)).toBe(true); // 03:30 CET
+    expect(inWindow(new Date("2026-11-29T03:30:00Z"), berlin)).toBe(false); // 04:30 CET
+  });
+
+  it("handles windows past midnight and daily windows", () => {
+    const late = { schedule: "Sat 23:00-01:00", timezone: "UTC" };
+    expect(inWindow(new Date("2026-11-28T23:30:00Z"), late)).toBe(true); // Saturday night
+    expect(inWindow(new Date("2026-11-29T00:30:00Z"), late)).toBe(true); // Sunday morning
+    expect(inWindow(new Date("2026-11-29T23:30:00Z"), late)).toBe(false); // Sunday night
+    expect(inWindow(new Date("2026-11-25T01:15:00Z"), { schedule: "daily 01:00-02:00", timezone: "UTC" })).toBe(true);
+    expect(inWindow(new Date("2026-11-25T12:00:00Z"), { schedule: "Mon,Wed 11:00-13:00", timezone: "UTC" })).toBe(true);
+  });
+});
