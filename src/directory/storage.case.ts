@@ -1,0 +1,217 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { Host, Report } from "./api.js";
+import type { ChannelRecord, Storage } from "./storage.js";
+
+/** One storage variant under test; `reopen` opens the same database again (migrations rerun). */
+export interface StorageUnderTest {
+  storage: Storage;
+  reopen(): Promise<Storage>;
+  cleanup(): Promise<void>;
+}
+
+export interface StorageConformanceOptions {
+  name: string;
+  create(): Promise<StorageUnderTest>;
+  /** A variant may skip a test only by naming it and saying why. */
+  skip?: { reason: string; tests: string[] }[];
+}
+
+const T0 = "2025-01-01T00:00:00.000Z";
+const host = (name: string, extra: Partial<Host> = {}): Host => ({
+  name,
+  resourceGroup: "acme",
+  roles: ["webgateway"],
+  parameters: { fqdn: `${name}.example.net` },
+  settings: { nginx: { worker_processes: 2 } },
+  createdAt: T0,
+  updatedAt: T0,
+  ...extra,
+});
+const channel = (name: string): ChannelRecord => ({ name, canaryShare: 10, createdAt: T0, current: null, previous: null, rolledBack: false, rollout: null });
+const report = (result: Report["result"], extra: Partial<Report> = {}): Report => ({
+  generation: "/var/lib/congruent/store/abc-system-web1",
+  release: { channel: "stable", number: 1 },
+  result,
+  plan: [],
+  deferred: [],
+  durations: { build: 1.5 },
+  services: [],
+  warnings: [],
+  startedAt: T0,
+  finishedAt: T0,
+  ...extra,
+});
+const conflict = { code: "E_DIRECTORY_CONFLICT" };
+
+/**
+ * The contract of {@link Storage}, run against every variant (SQLite beside the code,
+ * PostgreSQL in test/e2e with a real server), so both agree byte for byte on what they keep.
+ *
+ * @example runStorageConformance({ name: "sqlite", create: async () => ({ storage, reopen, cleanup }) })
+ */
+export function runStorageConformance(opts: StorageConformanceOptions): void {
+  const skipped = new Map(opts.skip?.flatMap((s) => s.tests.map((t) => [t, s.reason] as const)));
+  const test = (title: string, fn: () => Promise<void>) =>
+    skipped.has(title) ? it.skip(`${title} (skipped: ${skipped.get(title)})`, fn) : it(title, fn);
+
+  describe(`directory storage conformance: ${opts.name}`, () => {
+    let s: StorageUnderTest;
+    let db: Storage;
+    beforeEach(async () => {
+      s = await opts.create();
+      db = s.storage;
+      await db.createResourceGroup({ name: "acme", createdAt: T0 });
+    });
+    afterEach(async () => s.cleanup());
+
+    test("migrations are recorded and rerunning them changes nothing", async () => {
+      expect(db.schemaVersion).toBeGreaterThanOrEqual(1);
+      await db.createHost(host("web1"), "h1");
+      const again = await s.reopen();
+      try {
+        expect(again.schemaVersion).toBe(db.schemaVersion);
+        expect((await again.getHost("web1"))?.name).toBe("web1");
+      } finally {
+        await again.close();
+      }
+    });
+
+    test("resource groups: create, get, list, duplicate", async () => {
+      await db.createResourceGroup({ name: "beta", description: "Beta Ltd", createdAt: T0 });
+      expect(await db.getResourceGroup("beta")).toEqual({ name: "beta", description: "Beta Ltd", createdAt: T0 });
+      expect(await db.getResourceGroup("nope")).toBeNull();
+      expect((await db.listResourceGroups()).map((r) => r.name)).toEqual(["acme", "beta"]);
+      await expect(db.createResourceGroup({ name: "beta", createdAt: T0 })).rejects.toMatchObject(conflict);
+    });
+
+    test("hosts: create, get, list with filters, update, delete", async () => {
+      const web1 = host("web1", { channel: "stable", maintenanceWindow: { schedule: "Sun 02:00-04:00", timezone: "Europe/Berlin" } });
+      expect(await db.createHost(web1, "h1")).toEqual(web1);
+      await db.createHost(host("web2", { resourceGroup: "beta" }), "h2");
+      expect(await db.getHost("web1")).toEqual(web1);
+      expect(await db.getHost("nope")).toBeNull();
+      expect((await db.listHosts()).map((h) => h.name)).toEqual(["web1", "web2"]);
+      expect((await db.listHosts({ resourceGroup: "beta" })).map((h) => h.name)).toEqual(["web2"]);
+      expect((await db.listHosts({ channel: "stable" })).map((h) => h.name)).toEqual(["web1"]);
+      expect(await db.listHosts({ channel: "stable", resourceGroup: "beta" })).toEqual([]);
+
+      const changed = { ...web1, roles: ["db"], settings: {}, channel: undefined, maintenanceWindow: undefined, updatedAt: "2025-02-01T00:00:00.000Z" };
+      delete changed.channel;
+      delete changed.maintenanceWindow;
+      expect(await db.updateHost(changed)).toEqual(changed);
+      expect(await db.getHost("web1")).toEqual(changed);
+      expect(await db.updateHost(host("nope"))).toBeNull();
+
+      expect(await db.deleteHost("web1")).toBe(true);
+      expect(await db.deleteHost("web1")).toBe(false);
+      expect(await db.getHost("web1")).toBeNull();
+    });
+
+    test("hosts: duplicates are conflicts; createHosts adds many at once", async () => {
+      await db.createHost(host("web1"), "h1");
+      await expect(db.createHost(host("web1"), "other")).rejects.toMatchObject(conflict);
+      await db.createHosts(Array.from({ length: 50 }, (_, i) => ({ host: host(`bulk${i}`), tokenHash: `bulk-hash-${i}` })));
+      expect(await db.listHosts()).toHaveLength(51);
+      expect(await db.hostByTokenHash("bulk-hash-49")).toBe("bulk49");
+    });
+
+    test("token hashes: lookup and rotation", async () => {
+      await db.createHost(host("web1"), "hash-a");
+      expect(await db.hostByTokenHash("hash-a")).toBe("web1");
+      expect(await db.hostByTokenHash("hash-b")).toBeNull();
+      expect(await db.setHostTokenHash("web1", "hash-b")).toBe(true);
+      expect(await db.hostByTokenHash("hash-a")).toBeNull();
+      expect(await db.hostByTokenHash("hash-b")).toBe("web1");
+      expect(await db.setHostTokenHash("nope", "hash-c")).toBe(false);
+      await db.deleteHost("web1");
+      expect(await db.hostByTokenHash("hash-b")).toBeNull();
+    });
+
+    test("channels: create, get, list, duplicate, update", async () => {
+      await db.createChannel({ ...channel("stable"), description: "production" });
+      await db.createChannel(channel("beta"));
+      expect(await db.getChannel("stable")).toEqual({ ...channel("stable"), description: "production" });
+      expect((await db.listChannels()).map((c) => c.name)).toEqual(["beta", "stable"]);
+      await expect(db.createChannel(channel("beta"))).rejects.toMatchObject(conflict);
+      expect(await db.getChannel("nope")).toBeNull();
+
+      const rollout = { release: 2, state: "canary" as const, canaryHosts: ["web1"], succeeded: [], failed: [], startedAt: T0 };
+      const updated = await db.updateChannel("stable", (c) => ({ ...c, current: 2, previous: 1, rollout }));
+      expect(updated).toMatchObject({ current: 2, previous: 1, rollout });
+      expect(await db.getChannel("stable")).toEqual(updated);
+      expect(await db.updateChannel("stable", () => null)).toEqual(updated);
+      expect(await db.updateChannel("nope", (c) => c)).toBeNull();
+      await db.updateChannel("stable", (c) => ({ ...c, current: 1, previous: 2, rolledBack: true, rollout: null }));
+      expect(await db.getChannel("stable")).toMatchObject({ current: 1, previous: 2, rolledBack: true, rollout: null });
+    });
+
+    test("updateChannel: concurrent changes are serialised, none is lost", async () => {
+      await db.createChannel({ ...channel("stable"), rollout: { release: 1, state: "canary", canaryHosts: [], succeeded: [], failed: [], startedAt: T0 } });
+      await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          db.updateChannel("stable", (c) => ({ ...c, rollout: { ...c.rollout!, succeeded: [...c.rollout!.succeeded, `h${i}`] } })),
+        ),
+      );
+      expect((await db.getChannel("stable"))?.rollout?.succeeded).toHaveLength(20);
+    });
+
+    test("releases: immutable, numbered per channel from 1", async () => {
+      await db.createChannel(channel("stable"));
+      await db.createChannel(channel("beta"));
+      const defaults = { webgateway: { nginx: { worker_processes: 4, gzip: true } } };
+      const r1 = await db.createRelease("stable", { version: "2025.01", defaults }, T0);
+      expect(r1).toEqual({ channel: "stable", number: 1, version: "2025.01", defaults, createdAt: T0 });
+      expect((await db.createRelease("stable", { version: "2025.02", defaults: {} }, T0))?.number).toBe(2);
+      expect((await db.createRelease("beta", { version: "x", defaults: {} }, T0))?.number).toBe(1);
+      expect(await db.createRelease("nope", { version: "x", defaults: {} }, T0)).toBeNull();
+      expect(await db.getRelease("stable", 1)).toEqual(r1);
+      expect(await db.getRelease("stable", 9)).toBeNull();
+      expect((await db.listReleases("stable")).map((r) => r.version)).toEqual(["2025.01", "2025.02"]);
+      const parallel = await Promise.all(Array.from({ length: 10 }, (_, i) => db.createRelease("beta", { version: `p${i}`, defaults: {} }, T0)));
+      expect(parallel.map((r) => r!.number).sort((a, b) => a - b)).toEqual([2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    });
+
+    test("reports: stored newest first, host state follows the last one", async () => {
+      await db.createHost(host("web1", { channel: "stable" }), "h1");
+      await db.createHost(host("web2"), "h2");
+      expect((await db.listHostStates()).find((h) => h.name === "web1")).toEqual({ name: "web1", channel: "stable", lastResult: null, lastReportAt: null, lastRelease: null });
+      const first = await db.addReport("web1", report("switched"), "2025-01-01T00:00:01.000Z");
+      expect(first).toMatchObject({ host: "web1", result: "switched", receivedAt: "2025-01-01T00:00:01.000Z" });
+      const deferred = [{ service: "postgresql", action: "restart" as const, why: ["shared_buffers"] }];
+      await db.addReport("web1", report("deferred", { deferred, release: { channel: "stable", number: 2 }, error: undefined }), "2025-01-01T00:00:02.000Z");
+      const reports = await db.listReports("web1", 10);
+      expect(reports.map((r) => r.result)).toEqual(["deferred", "switched"]);
+      expect(reports[0]!.deferred).toEqual(deferred);
+      expect(reports[0]!.id).toBeGreaterThan(reports[1]!.id);
+      expect(await db.listReports("web1", 1)).toHaveLength(1);
+      expect(await db.addReport("nope", report("failed"), T0)).toBeNull();
+      expect(await db.listHostStates({ channel: "stable" })).toEqual([
+        { name: "web1", channel: "stable", lastResult: "deferred", lastReportAt: "2025-01-01T00:00:02.000Z", lastRelease: { channel: "stable", number: 2 } },
+      ]);
+      await db.deleteHost("web1");
+      expect(await db.listReports("web1", 10)).toEqual([]);
+    });
+
+    test("retention: the last N per host, and failures younger than the limit", async () => {
+      await db.createHost(host("web1"), "h1");
+      await db.createHost(host("web2"), "h2");
+      const day = 86_400_000;
+      const now = new Date("2025-03-01T00:00:00.000Z");
+      const at = (daysAgo: number, i: number) => new Date(now.getTime() - daysAgo * day + i).toISOString();
+      // Oldest first: an old failure (60 days), a recent failure (10 days), a timeout (5 days), then 8 successes.
+      await db.addReport("web1", report("failed", { error: "old" }), at(60, 0));
+      await db.addReport("web1", report("failed", { error: "recent" }), at(10, 0));
+      await db.addReport("web1", report("timeout"), at(5, 0));
+      for (let i = 0; i < 8; i++) await db.addReport("web1", report("switched"), at(1, i));
+      for (let i = 0; i < 3; i++) await db.addReport("web2", report("switched"), at(1, i));
+
+      expect(await db.pruneReports("web1", { keepLast: 5, failureDays: 30 }, now)).toBe(4);
+      const kept = await db.listReports("web1", 100);
+      expect(kept.map((r) => r.error ?? r.result)).toEqual(["switched", "switched", "switched", "switched", "switched", "timeout", "recent"]);
+      expect(await db.listReports("web2", 100)).toHaveLength(3);
+      expect(await db.pruneReports("web1", { keepLast: 5, failureDays: 30 }, now)).toBe(0);
+      expect(await db.pruneReports("web1", { keepLast: 5, failureDays: 7 }, now)).toBe(1);
+      expect(await db.pruneReports("web2", { keepLast: 5, failureDays: 30 }, now)).toBe(0);
+    });
+  });
+}

@@ -1,0 +1,311 @@
+import pg from "pg";
+import type { Host, Release, ReleaseCreate, Report, ResourceGroup, StoredReport } from "../../api.js";
+import { CongruentError } from "../../../errors.js";
+import { failureResults, type ChannelRecord, type HostFilter, type HostState, type RetentionPolicy, type Storage } from "../../storage.js";
+import { migrations } from "./migrations.js";
+
+type Row = Record<string, unknown>;
+type Queryable = pg.Pool | pg.PoolClient;
+
+/** Any 32-bit number, the same for every directory: serialises concurrent migrations. */
+const MIGRATION_LOCK = 0x636f6e67;
+
+/**
+ * Directory storage in PostgreSQL through a `pg` pool, for fleets and for several directory
+ * processes sharing one database. Read-modify-write steps lock the row (`FOR UPDATE`).
+ *
+ * @example const s = await openPostgresStorage("postgres://congruent@db1:5432/congruent");
+ */
+export async function openPostgresStorage(url: string, poolSize = 10): Promise<PostgresStorage> {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize });
+  // An idle client losing its server must not crash the directory; the next query reports it.
+  pool.on("error", () => {});
+  try {
+    const version = await transaction(pool, async (c) => {
+      await c.query("SELECT pg_advisory_xact_lock($1)", [MIGRATION_LOCK]);
+      await c.query("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
+      const done = new Set((await c.query("SELECT version FROM schema_migrations")).rows.map((r) => r.version as number));
+      for (const m of migrations) {
+        if (done.has(m.version)) continue;
+        await c.query(m.sql);
+        await c.query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)", [m.version, new Date().toISOString()]);
+      }
+      return (await c.query("SELECT MAX(version) AS v FROM schema_migrations")).rows[0].v as number;
+    });
+    return new PostgresStorage(pool, version);
+  } catch (error) {
+    await pool.end().catch(() => {});
+    throw new CongruentError("E_DIRECTORY_DB", `${redact(url)}: ${(error as Error).message}`);
+  }
+}
+
+/** The URL without its password, for messages. */
+const redact = (url: string) => url.replace(/\/\/([^:/@]+):[^@]*@/, "//$1:***@");
+
+async function transaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  const c = await pool.connect();
+  try {
+    await c.query("BEGIN");
+    const result = await fn(c);
+    await c.query("COMMIT");
+    return result;
+  } catch (error) {
+    await c.query("ROLLBACK").catch(() => {});
+    throw error;
+  } finally {
+    c.release();
+  }
+}
+
+async function conflict<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if ((e as { code?: string }).code === "23505") throw new CongruentError("E_DIRECTORY_CONFLICT", `${what} already exists`);
+    throw e;
+  }
+}
+
+function hostFromRow(r: Row): Host {
+  const host: Host = {
+    name: r.name as string,
+    resourceGroup: r.resource_group as string,
+    roles: r.roles as string[],
+    parameters: r.parameters as Host["parameters"],
+    settings: r.settings as Host["settings"],
+    createdAt: r.created_at as string,
+    updatedAt: r.updated_at as string,
+  };
+  if (r.channel != null) host.channel = r.channel as string;
+  if (r.maintenance_window != null) host.maintenanceWindow = r.maintenance_window as Host["maintenanceWindow"];
+  return host;
+}
+
+function channelFromRow(r: Row): ChannelRecord {
+  const c: ChannelRecord = {
+    name: r.name as string,
+    canaryShare: r.canary_share as number,
+    createdAt: r.created_at as string,
+    current: (r.current as number | null) ?? null,
+    previous: (r.previous as number | null) ?? null,
+    rolledBack: Boolean(r.rolled_back),
+    rollout: (r.rollout as ChannelRecord["rollout"]) ?? null,
+  };
+  if (r.description != null) c.description = r.description as string;
+  return c;
+}
+
+const releaseFromRow = (r: Row): Release => ({
+  channel: r.channel as string,
+  number: r.number as number,
+  version: r.version as string,
+  defaults: r.defaults as Release["defaults"],
+  createdAt: r.created_at as string,
+});
+
+const reportFromRow = (r: Row): StoredReport => ({ ...(r.body as Report), id: Number(r.id), host: r.host as string, receivedAt: r.received_at as string });
+
+const rgFromRow = (r: Row): ResourceGroup => (r.description == null ? { name: r.name as string, createdAt: r.created_at as string } : { name: r.name as string, description: r.description as string, createdAt: r.created_at as string });
+
+const hostState = (r: Row): HostState => ({
+  name: r.name as string,
+  channel: (r.channel as string | null) ?? null,
+  lastResult: (r.last_result as string | null) ?? null,
+  lastReportAt: (r.last_report_at as string | null) ?? null,
+  lastRelease: r.last_release_number == null ? null : { channel: r.last_release_channel as string, number: r.last_release_number as number },
+});
+
+const json = (v: unknown) => (v === undefined || v === null ? null : JSON.stringify(v));
+
+function filterSql(filter: HostFilter | undefined): { where: string; args: string[] } {
+  const clauses: string[] = [];
+  const args: string[] = [];
+  if (filter?.resourceGroup !== undefined) (args.push(filter.resourceGroup), clauses.push(`resource_group = $${args.length}`));
+  if (filter?.channel !== undefined) (args.push(filter.channel), clauses.push(`channel = $${args.length}`));
+  return { where: clauses.length ? ` WHERE ${clauses.join(" AND ")}` : "", args };
+}
+
+const insertHostSql = `INSERT INTO hosts (name, resource_group, roles, parameters, settings, channel, maintenance_window, token_hash, created_at, updated_at)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`;
+const insertHostArgs = (h: Host, tokenHash: string) => [
+  h.name,
+  h.resourceGroup,
+  json(h.roles),
+  json(h.parameters),
+  json(h.settings),
+  h.channel ?? null,
+  json(h.maintenanceWindow),
+  tokenHash,
+  h.createdAt,
+  h.updatedAt,
+];
+
+export class PostgresStorage implements Storage {
+  constructor(
+    private readonly pool: pg.Pool,
+    readonly schemaVersion: number,
+  ) {}
+
+  private async rows(sql: string, args: unknown[] = [], q: Queryable = this.pool): Promise<Row[]> {
+    return (await q.query(sql, args)).rows as Row[];
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+
+  async createResourceGroup(rg: ResourceGroup): Promise<ResourceGroup> {
+    await conflict(`resource group ${rg.name}`, () => this.rows("INSERT INTO resource_groups (name, description, created_at) VALUES ($1, $2, $3)", [rg.name, rg.description ?? null, rg.createdAt]));
+    return rg;
+  }
+
+  async getResourceGroup(name: string): Promise<ResourceGroup | null> {
+    const [r] = await this.rows("SELECT * FROM resource_groups WHERE name = $1", [name]);
+    return r ? rgFromRow(r) : null;
+  }
+
+  async listResourceGroups(): Promise<ResourceGroup[]> {
+    return (await this.rows("SELECT * FROM resource_groups ORDER BY name")).map(rgFromRow);
+  }
+
+  async createHost(host: Host, tokenHash: string): Promise<Host> {
+    await conflict(`host ${host.name}`, () => this.rows(insertHostSql, insertHostArgs(host, tokenHash)));
+    return host;
+  }
+
+  async createHosts(hosts: { host: Host; tokenHash: string }[]): Promise<void> {
+    await transaction(this.pool, async (c) => {
+      for (const { host, tokenHash } of hosts) await conflict(`host ${host.name}`, () => this.rows(insertHostSql, insertHostArgs(host, tokenHash), c));
+    });
+  }
+
+  async getHost(name: string): Promise<Host | null> {
+    const [r] = await this.rows("SELECT * FROM hosts WHERE name = $1", [name]);
+    return r ? hostFromRow(r) : null;
+  }
+
+  async listHosts(filter?: HostFilter): Promise<Host[]> {
+    const { where, args } = filterSql(filter);
+    return (await this.rows(`SELECT * FROM hosts${where} ORDER BY name`, args)).map(hostFromRow);
+  }
+
+  async updateHost(h: Host): Promise<Host | null> {
+    const r = await this.pool.query(
+      `UPDATE hosts SET resource_group = $2, roles = $3, parameters = $4, settings = $5, channel = $6, maintenance_window = $7, updated_at = $8 WHERE name = $1`,
+      [h.name, h.resourceGroup, json(h.roles), json(h.parameters), json(h.settings), h.channel ?? null, json(h.maintenanceWindow), h.updatedAt],
+    );
+    return r.rowCount ? h : null;
+  }
+
+  async deleteHost(name: string): Promise<boolean> {
+    return transaction(this.pool, async (c) => {
+      await c.query("DELETE FROM reports WHERE host = $1", [name]);
+      return ((await c.query("DELETE FROM hosts WHERE name = $1", [name])).rowCount ?? 0) > 0;
+    });
+  }
+
+  async setHostTokenHash(name: string, tokenHash: string): Promise<boolean> {
+    return ((await this.pool.query("UPDATE hosts SET token_hash = $1 WHERE name = $2", [tokenHash, name])).rowCount ?? 0) > 0;
+  }
+
+  async hostByTokenHash(tokenHash: string): Promise<string | null> {
+    const [r] = await this.rows("SELECT name FROM hosts WHERE token_hash = $1", [tokenHash]);
+    return (r?.name as string | undefined) ?? null;
+  }
+
+  async listHostStates(filter?: HostFilter): Promise<HostState[]> {
+    const { where, args } = filterSql(filter);
+    const sql = `SELECT name, channel, last_result, last_report_at, last_release_channel, last_release_number FROM hosts${where} ORDER BY name`;
+    return (await this.rows(sql, args)).map(hostState);
+  }
+
+  async createChannel(c: ChannelRecord): Promise<ChannelRecord> {
+    await conflict(`channel ${c.name}`, () =>
+      this.rows(
+        "INSERT INTO channels (name, canary_share, description, created_at, current, previous, rolled_back, rollout) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        [c.name, c.canaryShare, c.description ?? null, c.createdAt, c.current, c.previous, c.rolledBack, json(c.rollout)],
+      ),
+    );
+    return c;
+  }
+
+  async getChannel(name: string): Promise<ChannelRecord | null> {
+    const [r] = await this.rows("SELECT * FROM channels WHERE name = $1", [name]);
+    return r ? channelFromRow(r) : null;
+  }
+
+  async listChannels(): Promise<ChannelRecord[]> {
+    return (await this.rows("SELECT * FROM channels ORDER BY name")).map(channelFromRow);
+  }
+
+  async updateChannel(name: string, change: (channel: ChannelRecord) => ChannelRecord | null): Promise<ChannelRecord | null> {
+    return transaction(this.pool, async (q) => {
+      const [r] = await this.rows("SELECT * FROM channels WHERE name = $1 FOR UPDATE", [name], q);
+      if (!r) return null;
+      const before = channelFromRow(r);
+      const c = change(before);
+      if (!c) return before;
+      await q.query("UPDATE channels SET canary_share = $1, description = $2, current = $3, previous = $4, rolled_back = $5, rollout = $6 WHERE name = $7", [
+        c.canaryShare,
+        c.description ?? null,
+        c.current,
+        c.previous,
+        c.rolledBack,
+        json(c.rollout),
+        name,
+      ]);
+      return c;
+    });
+  }
+
+  async createRelease(channel: string, release: ReleaseCreate, createdAt: string): Promise<Release | null> {
+    return transaction(this.pool, async (q) => {
+      // The row lock taken by UPDATE numbers concurrent releases one after the other.
+      const [r] = await this.rows("UPDATE channels SET last_release = last_release + 1 WHERE name = $1 RETURNING last_release", [channel], q);
+      if (!r) return null;
+      const number = r.last_release as number;
+      await q.query("INSERT INTO releases (channel, number, version, defaults, created_at) VALUES ($1, $2, $3, $4, $5)", [channel, number, release.version, json(release.defaults), createdAt]);
+      return { channel, number, version: release.version, defaults: release.defaults, createdAt };
+    });
+  }
+
+  async getRelease(channel: string, number: number): Promise<Release | null> {
+    const [r] = await this.rows("SELECT * FROM releases WHERE channel = $1 AND number = $2", [channel, number]);
+    return r ? releaseFromRow(r) : null;
+  }
+
+  async listReleases(channel: string): Promise<Release[]> {
+    return (await this.rows("SELECT * FROM releases WHERE channel = $1 ORDER BY number", [channel])).map(releaseFromRow);
+  }
+
+  async addReport(host: string, report: Report, receivedAt: string): Promise<StoredReport | null> {
+    return transaction(this.pool, async (q) => {
+      const rel = report.release;
+      const updated = await q.query("UPDATE hosts SET last_result = $1, last_report_at = $2, last_release_channel = $3, last_release_number = $4 WHERE name = $5", [
+        report.result,
+        receivedAt,
+        rel?.channel ?? null,
+        rel?.number ?? null,
+        host,
+      ]);
+      if (!updated.rowCount) return null;
+      const [r] = await this.rows("INSERT INTO reports (host, result, received_at, body) VALUES ($1, $2, $3, $4) RETURNING id", [host, report.result, receivedAt, json(report)], q);
+      return { ...report, id: Number(r!.id), host, receivedAt };
+    });
+  }
+
+  async listReports(host: string, limit: number): Promise<StoredReport[]> {
+    return (await this.rows("SELECT * FROM reports WHERE host = $1 ORDER BY id DESC LIMIT $2", [host, limit])).map(reportFromRow);
+  }
+
+  async pruneReports(host: string, policy: RetentionPolicy, now: Date): Promise<number> {
+    const cutoff = new Date(now.getTime() - policy.failureDays * 86_400_000).toISOString();
+    const r = await this.pool.query(
+      `DELETE FROM reports WHERE host = $1
+         AND id < (SELECT id FROM reports WHERE host = $1 ORDER BY id DESC LIMIT 1 OFFSET $2)
+         AND NOT (result = ANY($3) AND received_at >= $4)`,
+      [host, policy.keepLast - 1, [...failureResults], cutoff],
+    );
+    return r.rowCount ?? 0;
+  }
+}

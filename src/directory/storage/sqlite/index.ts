@@ -1,0 +1,306 @@
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import Database from "better-sqlite3";
+import type { Host, Release, ReleaseCreate, Report, ResourceGroup, StoredReport } from "../../api.js";
+import { CongruentError } from "../../../errors.js";
+import { failureResults, type ChannelRecord, type HostFilter, type HostState, type RetentionPolicy, type Storage } from "../../storage.js";
+import { migrations } from "./migrations.js";
+
+type Row = Record<string, unknown>;
+
+/**
+ * Directory storage in one SQLite file (WAL, prepared statements). better-sqlite3 is
+ * synchronous: every method finishes before it returns its promise, so a transaction never
+ * interleaves with another request.
+ *
+ * @example const s = openSqliteStorage("/var/lib/congruent/directory.db"); await s.listHosts();
+ */
+export function openSqliteStorage(file: string): SqliteStorage {
+  if (file !== ":memory:") mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  let db: Database.Database;
+  try {
+    db = new Database(file);
+    db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = NORMAL");
+    db.pragma("busy_timeout = 5000");
+    const version = migrate(db);
+    return new SqliteStorage(db, version);
+  } catch (error) {
+    throw new CongruentError("E_DIRECTORY_DB", `sqlite:${file}: ${(error as Error).message}`);
+  }
+}
+
+function migrate(db: Database.Database): number {
+  db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
+  // IMMEDIATE: two directories opening one file at once must not both run a step.
+  const run = db.transaction(() => {
+    const done = new Set((db.prepare("SELECT version FROM schema_migrations").all() as { version: number }[]).map((r) => r.version));
+    for (const m of migrations) {
+      if (done.has(m.version)) continue;
+      db.exec(m.sql);
+      db.prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)").run(m.version, new Date().toISOString());
+    }
+  });
+  run.immediate();
+  return (db.prepare("SELECT MAX(version) AS v FROM schema_migrations").get() as { v: number }).v;
+}
+
+const isUnique = (e: unknown) => (e as { code?: string }).code?.startsWith("SQLITE_CONSTRAINT") ?? false;
+
+function conflict<T>(what: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (isUnique(e)) throw new CongruentError("E_DIRECTORY_CONFLICT", `${what} already exists`);
+    throw e;
+  }
+}
+
+function hostFromRow(r: Row): Host {
+  const host: Host = {
+    name: r.name as string,
+    resourceGroup: r.resource_group as string,
+    roles: JSON.parse(r.roles as string),
+    parameters: JSON.parse(r.parameters as string),
+    settings: JSON.parse(r.settings as string),
+    createdAt: r.created_at as string,
+    updatedAt: r.updated_at as string,
+  };
+  if (r.channel != null) host.channel = r.channel as string;
+  if (r.maintenance_window != null) host.maintenanceWindow = JSON.parse(r.maintenance_window as string);
+  return host;
+}
+
+function channelFromRow(r: Row): ChannelRecord {
+  const c: ChannelRecord = {
+    name: r.name as string,
+    canaryShare: r.canary_share as number,
+    createdAt: r.created_at as string,
+    current: (r.current as number | null) ?? null,
+    previous: (r.previous as number | null) ?? null,
+    rolledBack: Boolean(r.rolled_back),
+    rollout: r.rollout == null ? null : JSON.parse(r.rollout as string),
+  };
+  if (r.description != null) c.description = r.description as string;
+  return c;
+}
+
+const releaseFromRow = (r: Row): Release => ({
+  channel: r.channel as string,
+  number: r.number as number,
+  version: r.version as string,
+  defaults: JSON.parse(r.defaults as string),
+  createdAt: r.created_at as string,
+});
+
+const reportFromRow = (r: Row): StoredReport => ({ ...JSON.parse(r.body as string), id: r.id as number, host: r.host as string, receivedAt: r.received_at as string });
+
+const rgFromRow = (r: Row): ResourceGroup => (r.description == null ? { name: r.name as string, createdAt: r.created_at as string } : { name: r.name as string, description: r.description as string, createdAt: r.created_at as string });
+
+const hostState = (r: Row): HostState => ({
+  name: r.name as string,
+  channel: (r.channel as string | null) ?? null,
+  lastResult: (r.last_result as string | null) ?? null,
+  lastReportAt: (r.last_report_at as string | null) ?? null,
+  lastRelease: r.last_release_number == null ? null : { channel: r.last_release_channel as string, number: r.last_release_number as number },
+});
+
+function hostParams(h: Host) {
+  return {
+    name: h.name,
+    resource_group: h.resourceGroup,
+    roles: JSON.stringify(h.roles),
+    parameters: JSON.stringify(h.parameters),
+    settings: JSON.stringify(h.settings),
+    channel: h.channel ?? null,
+    maintenance_window: h.maintenanceWindow ? JSON.stringify(h.maintenanceWindow) : null,
+    created_at: h.createdAt,
+    updated_at: h.updatedAt,
+  };
+}
+
+function filterSql(filter: HostFilter | undefined): { where: string; args: string[] } {
+  const clauses: string[] = [];
+  const args: string[] = [];
+  if (filter?.resourceGroup !== undefined) (clauses.push("resource_group = ?"), args.push(filter.resourceGroup));
+  if (filter?.channel !== undefined) (clauses.push("channel = ?"), args.push(filter.channel));
+  return { where: clauses.length ? ` WHERE ${clauses.join(" AND ")}` : "", args };
+}
+
+export class SqliteStorage implements Storage {
+  private readonly st;
+
+  constructor(
+    private readonly db: Database.Database,
+    readonly schemaVersion: number,
+  ) {
+    const p = (sql: string) => db.prepare(sql);
+    this.st = {
+      insertRg: p("INSERT INTO resource_groups (name, description, created_at) VALUES (?, ?, ?)"),
+      getRg: p("SELECT * FROM resource_groups WHERE name = ?"),
+      listRg: p("SELECT * FROM resource_groups ORDER BY name"),
+      insertHost: p(
+        `INSERT INTO hosts (name, resource_group, roles, parameters, settings, channel, maintenance_window, token_hash, created_at, updated_at)
+         VALUES (@name, @resource_group, @roles, @parameters, @settings, @channel, @maintenance_window, @token_hash, @created_at, @updated_at)`,
+      ),
+      getHost: p("SELECT * FROM hosts WHERE name = ?"),
+      updateHost: p(
+        `UPDATE hosts SET resource_group = @resource_group, roles = @roles, parameters = @parameters, settings = @settings,
+         channel = @channel, maintenance_window = @maintenance_window, updated_at = @updated_at WHERE name = @name`,
+      ),
+      deleteHost: p("DELETE FROM hosts WHERE name = ?"),
+      deleteReports: p("DELETE FROM reports WHERE host = ?"),
+      setToken: p("UPDATE hosts SET token_hash = ? WHERE name = ?"),
+      byToken: p("SELECT name FROM hosts WHERE token_hash = ?").pluck(),
+      insertChannel: p(
+        "INSERT INTO channels (name, canary_share, description, created_at, current, previous, rolled_back, rollout) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      ),
+      getChannel: p("SELECT * FROM channels WHERE name = ?"),
+      listChannels: p("SELECT * FROM channels ORDER BY name"),
+      updateChannel: p("UPDATE channels SET canary_share = ?, description = ?, current = ?, previous = ?, rolled_back = ?, rollout = ? WHERE name = ?"),
+      nextRelease: p("UPDATE channels SET last_release = last_release + 1 WHERE name = ? RETURNING last_release").pluck(),
+      insertRelease: p("INSERT INTO releases (channel, number, version, defaults, created_at) VALUES (?, ?, ?, ?, ?)"),
+      getRelease: p("SELECT * FROM releases WHERE channel = ? AND number = ?"),
+      listReleases: p("SELECT * FROM releases WHERE channel = ? ORDER BY number"),
+      insertReport: p("INSERT INTO reports (host, result, received_at, body) VALUES (?, ?, ?, ?)"),
+      lastResult: p(
+        "UPDATE hosts SET last_result = ?, last_report_at = ?, last_release_channel = ?, last_release_number = ? WHERE name = ?",
+      ),
+      listReports: p("SELECT * FROM reports WHERE host = ? ORDER BY id DESC LIMIT ?"),
+      prune: p(
+        `DELETE FROM reports WHERE host = @host
+           AND id < (SELECT id FROM reports WHERE host = @host ORDER BY id DESC LIMIT 1 OFFSET @offset)
+           AND NOT (result IN (${failureResults.map((r) => `'${r}'`).join(", ")}) AND received_at >= @cutoff)`,
+      ),
+    };
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+
+  async createResourceGroup(rg: ResourceGroup): Promise<ResourceGroup> {
+    conflict(`resource group ${rg.name}`, () => this.st.insertRg.run(rg.name, rg.description ?? null, rg.createdAt));
+    return rg;
+  }
+
+  async getResourceGroup(name: string): Promise<ResourceGroup | null> {
+    const r = this.st.getRg.get(name) as Row | undefined;
+    return r ? rgFromRow(r) : null;
+  }
+
+  async listResourceGroups(): Promise<ResourceGroup[]> {
+    return (this.st.listRg.all() as Row[]).map(rgFromRow);
+  }
+
+  async createHost(host: Host, tokenHash: string): Promise<Host> {
+    conflict(`host ${host.name}`, () => this.st.insertHost.run({ ...hostParams(host), token_hash: tokenHash }));
+    return host;
+  }
+
+  async createHosts(hosts: { host: Host; tokenHash: string }[]): Promise<void> {
+    this.db.transaction(() => {
+      for (const { host, tokenHash } of hosts) conflict(`host ${host.name}`, () => this.st.insertHost.run({ ...hostParams(host), token_hash: tokenHash }));
+    })();
+  }
+
+  async getHost(name: string): Promise<Host | null> {
+    const r = this.st.getHost.get(name) as Row | undefined;
+    return r ? hostFromRow(r) : null;
+  }
+
+  async listHosts(filter?: HostFilter): Promise<Host[]> {
+    const { where, args } = filterSql(filter);
+    return (this.db.prepare(`SELECT * FROM hosts${where} ORDER BY name`).all(...args) as Row[]).map(hostFromRow);
+  }
+
+  async updateHost(host: Host): Promise<Host | null> {
+    return this.st.updateHost.run(hostParams(host)).changes ? host : null;
+  }
+
+  async deleteHost(name: string): Promise<boolean> {
+    return this.db.transaction(() => {
+      this.st.deleteReports.run(name);
+      return this.st.deleteHost.run(name).changes > 0;
+    })();
+  }
+
+  async setHostTokenHash(name: string, tokenHash: string): Promise<boolean> {
+    return this.st.setToken.run(tokenHash, name).changes > 0;
+  }
+
+  async hostByTokenHash(tokenHash: string): Promise<string | null> {
+    return (this.st.byToken.get(tokenHash) as string | undefined) ?? null;
+  }
+
+  async listHostStates(filter?: HostFilter): Promise<HostState[]> {
+    const { where, args } = filterSql(filter);
+    const sql = `SELECT name, channel, last_result, last_report_at, last_release_channel, last_release_number FROM hosts${where} ORDER BY name`;
+    return (this.db.prepare(sql).all(...args) as Row[]).map(hostState);
+  }
+
+  async createChannel(c: ChannelRecord): Promise<ChannelRecord> {
+    conflict(`channel ${c.name}`, () =>
+      this.st.insertChannel.run(c.name, c.canaryShare, c.description ?? null, c.createdAt, c.current, c.previous, c.rolledBack ? 1 : 0, c.rollout ? JSON.stringify(c.rollout) : null),
+    );
+    return c;
+  }
+
+  async getChannel(name: string): Promise<ChannelRecord | null> {
+    const r = this.st.getChannel.get(name) as Row | undefined;
+    return r ? channelFromRow(r) : null;
+  }
+
+  async listChannels(): Promise<ChannelRecord[]> {
+    return (this.st.listChannels.all() as Row[]).map(channelFromRow);
+  }
+
+  async updateChannel(name: string, change: (channel: ChannelRecord) => ChannelRecord | null): Promise<ChannelRecord | null> {
+    return this.db.transaction(() => {
+      const r = this.st.getChannel.get(name) as Row | undefined;
+      if (!r) return null;
+      const before = channelFromRow(r);
+      const c = change(before);
+      if (!c) return before;
+      this.st.updateChannel.run(c.canaryShare, c.description ?? null, c.current, c.previous, c.rolledBack ? 1 : 0, c.rollout ? JSON.stringify(c.rollout) : null, name);
+      return c;
+    }).immediate();
+  }
+
+  async createRelease(channel: string, release: ReleaseCreate, createdAt: string): Promise<Release | null> {
+    return this.db.transaction(() => {
+      const number = this.st.nextRelease.get(channel) as number | undefined;
+      if (number === undefined) return null;
+      this.st.insertRelease.run(channel, number, release.version, JSON.stringify(release.defaults), createdAt);
+      return { channel, number, version: release.version, defaults: release.defaults, createdAt };
+    }).immediate();
+  }
+
+  async getRelease(channel: string, number: number): Promise<Release | null> {
+    const r = this.st.getRelease.get(channel, number) as Row | undefined;
+    return r ? releaseFromRow(r) : null;
+  }
+
+  async listReleases(channel: string): Promise<Release[]> {
+    return (this.st.listReleases.all(channel) as Row[]).map(releaseFromRow);
+  }
+
+  async addReport(host: string, report: Report, receivedAt: string): Promise<StoredReport | null> {
+    return this.db.transaction(() => {
+      const rel = report.release;
+      const changed = this.st.lastResult.run(report.result, receivedAt, rel?.channel ?? null, rel?.number ?? null, host).changes;
+      if (!changed) return null;
+      const id = Number(this.st.insertReport.run(host, report.result, receivedAt, JSON.stringify(report)).lastInsertRowid);
+      return { ...report, id, host, receivedAt };
+    })();
+  }
+
+  async listReports(host: string, limit: number): Promise<StoredReport[]> {
+    return (this.st.listReports.all(host, limit) as Row[]).map(reportFromRow);
+  }
+
+  async pruneReports(host: string, policy: RetentionPolicy, now: Date): Promise<number> {
+    const cutoff = new Date(now.getTime() - policy.failureDays * 86_400_000).toISOString();
+    return this.st.prune.run({ host, offset: policy.keepLast - 1, cutoff }).changes;
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * The SQLite schema, one numbered step at a time. A step never changes once released; a new
+ * need is a new step. `schema_migrations` records what ran, so opening is idempotent.
+ */
+export const migrations: { version: number; sql: string }[] = [
+  {
+    version: 1,
+    sql: `
+CREATE TABLE resource_groups (
+  name TEXT PRIMARY KEY,
+  description TEXT,
+  created_at TEXT NOT NULL
+);
+CREATE TABLE hosts (
+  name TEXT PRIMARY KEY,
+  resource_group TEXT NOT NULL,
+  roles TEXT NOT NULL,
+  parameters TEXT NOT NULL,
+  settings TEXT NOT NULL,
+  channel TEXT,
+  maintenance_window TEXT,
+  token_hash TEXT NOT NULL UNIQUE,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  last_result TEXT,
+  last_report_at TEXT,
+  last_release_channel TEXT,
+  last_release_number INTEGER
+);
+CREATE INDEX hosts_resource_group ON hosts (resource_group);
+CREATE INDEX hosts_channel ON hosts (channel);
+CREATE TABLE channels (
+  name TEXT PRIMARY KEY,
+  canary_share INTEGER NOT NULL,
+  description TEXT,
+  created_at TEXT NOT NULL,
+  current INTEGER,
+  previous INTEGER,
+  rolled_back INTEGER NOT NULL DEFAULT 0,
+  rollout TEXT,
+  last_release INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE releases (
+  channel TEXT NOT NULL,
+  number INTEGER NOT NULL,
+  version TEXT NOT NULL,
+  defaults TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (channel, number)
+);
+CREATE TABLE reports (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  host TEXT NOT NULL,
+  result TEXT NOT NULL,
+  received_at TEXT NOT NULL,
+  body TEXT NOT NULL
+);
+CREATE INDEX reports_host_id ON reports (host, id);
+`,
+  },
+];
