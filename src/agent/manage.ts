@@ -1,6 +1,6 @@
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { CongruentError } from "../errors.js";
+import { CongruentError, type ErrorCode } from "../errors.js";
 import type { HostConfig, Report } from "../directory/api.js";
 import type { ActivateResult } from "../activation/switch.js";
 import type { PlanEntry } from "../activation/plan.js";
@@ -40,8 +40,8 @@ export interface ManageResult {
   delivered: boolean;
 }
 
-const UNREACHABLE = "E_DIRECTORY_UNREACHABLE";
-const isUnreachable = (error: unknown) => error instanceof CongruentError && (error.code as string) === UNREACHABLE;
+const UNREACHABLE: ErrorCode = "E_DIRECTORY_UNREACHABLE";
+const isUnreachable = (error: unknown) => error instanceof CongruentError && error.code === UNREACHABLE;
 const strip = (entries: PlanEntry[]) => entries.map(({ service, action, why }) => ({ service, action, why }));
 
 /** The host description file the build reads, made from what the directory served. */

@@ -2,6 +2,8 @@
 import { Command, CommanderError } from "commander";
 import { registerSystem } from "./system.js";
 import { registerStore } from "./store.js";
+import { registerUserscan } from "./userscan.js";
+import { registerVulnscan } from "./vulnscan.js";
 
 const program = new Command("congruent")
   .description(
@@ -26,6 +28,8 @@ Errors are documented in docs/errors.md.`,
 
 registerSystem(program);
 registerStore(program);
+registerUserscan(program);
+registerVulnscan(program);
 
 try {
   await program.parseAsync(process.argv);
