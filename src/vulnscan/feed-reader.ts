@@ -65,6 +65,7 @@ export class FeedSplitter {
     let i = 0;
     const n = buf.length;
     let outsideFrom = this.inVulns ? -1 : 0;
+    let nextBs = -2;
     if (this.elemStart === -2) this.elemStart = 0; // element continues from the previous chunk
     while (i < n) {
       if (this.inString) {
@@ -82,9 +83,11 @@ export class FeedSplitter {
           this.inString = false;
           i++;
         } else {
+          // The next backslash is remembered: searching for it anew at every string would
+          // rescan the rest of the chunk each time (quadratic in the chunk size).
+          if (nextBs !== -1 && nextBs < i) nextBs = buf.indexOf(BS, i);
           const q = buf.indexOf(Q, i);
-          const b = buf.indexOf(BS, i);
-          const next = q < 0 ? b : b < 0 ? q : Math.min(q, b);
+          const next = q < 0 ? nextBs : nextBs < 0 ? q : Math.min(q, nextBs);
           i = next < 0 ? n : next;
         }
         continue;

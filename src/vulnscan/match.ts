@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import shippedOverrides from "./vendor-overrides.json" with { type: "json" };
 import type { IndexDb } from "./index-db.js";
 import { isAnyOrNa } from "./cpe.js";
 import { compareVersions, versionsEqual } from "./version.js";
@@ -37,7 +37,8 @@ export interface VendorOverrides {
 
 /** The shipped overrides (src/vulnscan/vendor-overrides.json). */
 export function loadOverrides(): VendorOverrides {
-  const raw = JSON.parse(readFileSync(new URL("./vendor-overrides.json", import.meta.url), "utf8")) as Partial<VendorOverrides>;
+  // Imported (not read from disk) so tsc copies the file into dist/ beside this module.
+  const raw = shippedOverrides as Partial<VendorOverrides>;
   return { packages: raw.packages ?? {}, vendors: raw.vendors ?? {} };
 }
 
