@@ -2,7 +2,7 @@ import fs from "node:fs";
 import { pipeline } from "node:stream/promises";
 import { Writable } from "node:stream";
 import { createGunzip } from "node:zlib";
-import yauzl from "yauzl";
+import type yauzl from "yauzl";
 import { StreamScanner, type RefPattern } from "./scan.js";
 
 /** True if `head` starts with gzip's magic bytes (1f 8b, method 8 = deflate). */
@@ -57,7 +57,9 @@ export async function scanZip(pattern: RefPattern, file: string): Promise<Archiv
   let bytes = 0;
   let zip: yauzl.ZipFile;
   try {
-    zip = await yauzl.openPromise(file, { lazyEntries: true, autoClose: false, strictFileNames: false, validateEntrySizes: true });
+    // Loaded on the first archive only: most scans never open one, and start-up time counts.
+    const { default: lib } = await import("yauzl");
+    zip = await lib.openPromise(file, { lazyEntries: true, autoClose: false, strictFileNames: false, validateEntrySizes: true });
   } catch (e) {
     return { refs, bytes, error: `zip: ${(e as Error).message}` };
   }

@@ -19,7 +19,7 @@ function write(name: string, data: string | Buffer): string {
 }
 
 describe("readFile", () => {
-  it("finds a reference split across the 1 MiB chunk boundary", async () => {
+  it("finds a reference split across the chunk boundary", async () => {
     for (const cut of [1, 10, 11, 30, 44, 50]) {
       const data = Buffer.alloc(CHUNK * 2 + 100, "x");
       data.write("/nix/store/ early prefix for the quick check", 0);
@@ -31,12 +31,13 @@ describe("readFile", () => {
   });
 
   it("skips the rest of a large file without a store prefix in its first --quickcheck KiB", async () => {
-    const data = Buffer.alloc(2 * CHUNK, "b");
-    data.write(REF + "\0", Math.floor(1.5 * CHUNK));
+    const data = Buffer.alloc(2 << 20, "b");
+    data.write(REF + "\0", 1.5 * (1 << 20));
     const file = write("late-ref", data);
     const quick = await readFile(makeReader(settings), file);
     expect(quick.refs).toEqual([]);
-    expect(quick.bytes).toBe(512 * 1024);
+    expect(quick.bytes).toBeGreaterThanOrEqual(512 * 1024);
+    expect(quick.bytes).toBeLessThan(600 * 1024);
     const whole = await readFile(makeReader({ ...settings, quickcheck: 0 }), file);
     expect(whole.refs).toEqual([`${H}-openssl-3.0.13`]);
   });

@@ -25,3 +25,4 @@ parentPort?.on("message", (msg: { id: number; paths: string[] }) => {
     parentPort?.postMessage({ type: "results", id: msg.id, results });
   });
 });
+parentPort?.postMessage({ type: "ready" });

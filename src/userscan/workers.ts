@@ -3,9 +3,14 @@ import { cacheLookup } from "./cache.js";
 import { makeReader, readFile, type FileResult, type ReaderSettings } from "./file.js";
 import type { WorkerInit } from "./worker.js";
 
+/** Bytes this thread reads before worker threads are started. */
+const SPAWN_AFTER = 16 << 20;
+
 /** Reads batches of files; `threads` worker threads, or this thread when 0. */
 export interface Pool {
   read(paths: string[]): Promise<FileResult[]>;
+  /** Batches answered by worker threads (the rest were read in this thread). */
+  readonly threadBatches: number;
   /** True once a worker found the cache body unparseable (it then reads everything). */
   readonly cacheCorrupt: boolean;
   close(): Promise<void>;
@@ -13,6 +18,7 @@ export interface Pool {
 
 interface Thread {
   worker: Worker;
+  ready: boolean;
   pending: Map<number, { resolve: (r: FileResult[]) => void; reject: (e: Error) => void }>;
 }
 
@@ -23,7 +29,7 @@ interface Thread {
  *
  * @example const pool = createPool(2, { storeDir: "/nix/store", quickcheck: 524288, unzip: [] }); await pool.read(["/home/a/.profile"]); await pool.close();
  */
-export function createPool(threads: number, settings: ReaderSettings, cacheBody?: string): Pool {
+export function createPool(threads: number, settings: ReaderSettings, cacheBody?: string, spawnAfter = SPAWN_AFTER): Pool {
   if (threads <= 0) return inProcess(settings, cacheBody);
   const fromSource = import.meta.url.endsWith(".ts");
   const entry = new URL(fromSource ? "./worker.ts" : "./worker.js", import.meta.url);
@@ -31,14 +37,18 @@ export function createPool(threads: number, settings: ReaderSettings, cacheBody?
   let failure: Error | undefined;
   let cacheCorrupt = false;
   let nextId = 0;
-  const pool: Thread[] = Array.from({ length: threads }, () => {
+  let threadBatches = 0;
+  const pool: Thread[] = [];
+  const spawn = () => {
     const worker = fromSource
       ? new Worker(`import("tsx/esm/api").then((t) => { t.register(); return import(${JSON.stringify(entry.href)}); });`, { eval: true, workerData: init })
       : new Worker(entry, { workerData: init });
-    const thread: Thread = { worker, pending: new Map() };
+    const thread: Thread = { worker, ready: false, pending: new Map() };
     worker.on("message", (msg: { type: string; id: number; results: FileResult[] }) => {
-      if (msg.type === "cache-corrupt") cacheCorrupt = true;
-      else if (msg.type === "results") {
+      if (msg.type === "ready") thread.ready = true;
+      else if (msg.type === "results") threadBatches++;
+      else if (msg.type === "cache-corrupt") cacheCorrupt = true;
+      if (msg.type === "results") {
         thread.pending.get(msg.id)?.resolve(msg.results);
         thread.pending.delete(msg.id);
       }
@@ -47,15 +57,35 @@ export function createPool(threads: number, settings: ReaderSettings, cacheBody?
       failure = error;
       for (const t of pool) for (const p of t.pending.values()) p.reject(error);
     });
-    return thread;
-  });
+    pool.push(thread);
+  };
+  // This thread reads first; workers start only once it has read SPAWN_AFTER bytes, and it goes
+  // on reading until one has loaded (tens of milliseconds). A warm rescan (all cache hits) or a
+  // small tree never pays for threads; a large cold one loses nothing.
+  let local: Pool | undefined;
+  let localBytes = 0;
   return {
     get cacheCorrupt() {
-      return cacheCorrupt;
+      return cacheCorrupt || (local?.cacheCorrupt ?? false);
+    },
+    get threadBatches() {
+      return threadBatches;
     },
     read(paths) {
       if (failure) return Promise.reject(failure);
-      const thread = pool.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
+      const ready = pool.filter((t) => t.ready);
+      if (ready.length === 0) {
+        local ??= inProcess(settings, cacheBody);
+        if (pool.length === 0 && localBytes >= spawnAfter) for (let i = 0; i < threads; i++) spawn();
+        // A macrotask turn, so the workers' "ready" messages get through between batches.
+        return new Promise<void>((r) => setImmediate(r))
+          .then(() => (local as Pool).read(paths))
+          .then((results) => {
+            for (const r of results) localBytes += r.bytes;
+            return results;
+          });
+      }
+      const thread = ready.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
       const id = nextId++;
       return new Promise((resolve, reject) => {
         thread.pending.set(id, { resolve, reject });
@@ -63,7 +93,11 @@ export function createPool(threads: number, settings: ReaderSettings, cacheBody?
       });
     },
     async close() {
-      await Promise.all(pool.map((t) => t.worker.terminate()));
+      // Not awaited: the threads hold nothing to flush, and waiting for them costs milliseconds.
+      for (const t of pool) {
+        t.worker.unref();
+        void t.worker.terminate();
+      }
     },
   };
 }
@@ -74,6 +108,7 @@ function inProcess(settings: ReaderSettings, cacheBody?: string): Pool {
   let queue: Promise<unknown> = Promise.resolve();
   return {
     cacheCorrupt: cacheBody !== undefined && lookup === undefined,
+    threadBatches: 0,
     read(paths) {
       const run = queue.then(async () => {
         const out: FileResult[] = [];

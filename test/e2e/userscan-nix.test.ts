@@ -64,10 +64,10 @@ describe.skipIf(!hasNix)("userscan against a real Nix store", () => {
     fs.writeFileSync(path.join(home, "app", "build.log.gz"), gzipSync(`linking with ${kept.gzip}/lib/libz.so\n`));
     fs.writeFileSync(path.join(home, "app", "bundle.zip"), makeZip({ "conf/paths.py": `LIB = "${kept.zip}/lib"\n` }));
     fs.symlinkSync(`${kept.symlink}/lib/README`, path.join(home, ".local", "bin", "tool"));
-    // Split across the reader's 1 MiB chunk boundary, with a store prefix early for the quick check.
-    const big = Buffer.alloc(3 << 20, 0x2e);
+    // Split across the reader's 128 KiB chunk boundary, with a store prefix early for the quick check.
+    const big = Buffer.alloc(1 << 20, 0x2e);
     big.write("/nix/store/", 100);
-    big.write(kept.split as string, (1 << 20) - 20);
+    big.write(kept.split as string, (128 << 10) - 20);
     fs.writeFileSync(path.join(home, "app", "data.bin"), big);
     if (hasGcc) {
       fs.writeFileSync(path.join(tmp, "hello.c"), 'int main(void) { return 0; }\n');
