@@ -31,6 +31,18 @@ export const HostCreate = z.object({
   maintenanceWindow: MaintenanceWindow.optional(),
 });
 export const HostUpdate = HostCreate.omit({ name: true }).partial();
+/**
+ * What `PATCH /v1/hosts/:name` accepts: the fields of {@link HostUpdate}, without defaults (a
+ * field left out is left alone), and `null` to remove the channel or the maintenance window.
+ */
+export const HostPatch = z.object({
+  resourceGroup: name.optional(),
+  roles: z.array(z.string().min(1)).optional(),
+  parameters: z.record(z.string(), z.string()).optional(),
+  settings: Settings.optional(),
+  channel: name.nullable().optional(),
+  maintenanceWindow: MaintenanceWindow.nullable().optional(),
+});
 export const Host = HostCreate.extend({
   createdAt: z.string(),
   updatedAt: z.string(),
@@ -39,6 +51,14 @@ export const Host = HostCreate.extend({
 export const HostCreated = z.object({ host: Host, token: z.string() });
 
 export const ChannelCreate = z.object({ name, canaryShare: z.number().int().min(1).max(100).default(10), description: z.string().max(500).optional() });
+/** A channel as the directory shows it: where its releases stand. */
+export const Channel = ChannelCreate.extend({
+  createdAt: z.string(),
+  current: z.number().nullable(),
+  previous: z.number().nullable(),
+  rolledBack: z.boolean(),
+  rolloutState: z.enum(["canary", "complete", "halted"]).nullable(),
+});
 /** Platform-wide defaults per role: defaults.<role>.<component>.<setting> = value. */
 export const ReleaseCreate = z.object({
   version: z.string().min(1).max(100),
@@ -65,7 +85,8 @@ export const ChannelStatus = z.object({
       startedAt: z.string(),
     })
     .nullable(),
-  hosts: z.array(z.object({ name: z.string(), release: z.number().nullable(), lastResult: z.string().nullable() })),
+  /** `release`: what the host last reported running; `target`: what the directory gives it now. */
+  hosts: z.array(z.object({ name: z.string(), release: z.number().nullable(), lastResult: z.string().nullable(), target: z.number().nullable() })),
 });
 
 /** What an agent polls (`GET /v1/hosts/:name/config`, with ETag). */
@@ -107,6 +128,11 @@ export const HostDetail = z.object({ host: Host, lastReport: StoredReport.nullab
 
 export type HostCreate = z.infer<typeof HostCreate>;
 export type HostUpdate = z.infer<typeof HostUpdate>;
+export type HostPatch = z.input<typeof HostPatch>;
+export type Channel = z.infer<typeof Channel>;
+export type ResourceGroupCreate = z.input<typeof ResourceGroupCreate>;
+export type Promote = z.infer<typeof Promote>;
+export type ChannelRollback = z.infer<typeof ChannelRollback>;
 export type Host = z.infer<typeof Host>;
 export type HostCreated = z.infer<typeof HostCreated>;
 export type HostDetail = z.infer<typeof HostDetail>;
