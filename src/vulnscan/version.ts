@@ -53,10 +53,18 @@ function componentLess(c1: string, c2: string): boolean {
   return c1 < c2;
 }
 
+/** Parsed versions: a scan compares the same range bounds millions of times. */
+const cache = new Map<string, readonly string[]>();
+const CACHE_MAX = 500_000;
+
 /** Components with trailing numeric zeros removed: 153.0.0 → [153]. */
-export function normalizedComponents(v: string): string[] {
+export function normalizedComponents(v: string): readonly string[] {
+  const hit = cache.get(v);
+  if (hit) return hit;
   const c = splitVersion(v);
   while (c.length > 1 && isNumber(c[c.length - 1] as string) && /^0+$/.test(c[c.length - 1] as string)) c.pop();
+  if (cache.size >= CACHE_MAX) cache.clear();
+  cache.set(v, c);
   return c;
 }
 
