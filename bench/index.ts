@@ -1,8 +1,19 @@
 import { benchSwitchUnchanged } from "./switch-unchanged.js";
+import { benchUserscan } from "./userscan.js";
+import { benchVulnscan } from "./vulnscan.js";
 
 // Benchmarks print ratios against a reference measured in the same run; they are not tests.
+// `npm run bench -- NAME` runs one of them.
 const only = process.argv[2];
-const benches: Record<string, () => Promise<void>> = { "switch-unchanged": benchSwitchUnchanged };
+const benches: Record<string, () => Promise<void>> = {
+  "switch-unchanged": benchSwitchUnchanged,
+  userscan: benchUserscan,
+  vulnscan: benchVulnscan,
+};
+if (only && !(only in benches)) {
+  console.error(`unknown benchmark "${only}"; known: ${Object.keys(benches).join(", ")}`);
+  process.exit(2);
+}
 for (const [name, run] of Object.entries(benches)) {
   if (only && only !== name) continue;
   console.log(`# ${name}`);

@@ -24,6 +24,10 @@ export const errorCodes = {
   E_DIRECTORY_HTTP: "the directory answered with an error; the message names the URL, the HTTP status and the server's message",
   E_DIRECTORY_UNREACHABLE: "the directory could not be reached (connection refused, DNS, timeout); an agent falls back to its saved description",
   E_DIRECTORY_DB: "the directory's database URL is unsupported, or opening or migrating the database failed",
+  E_VULNSCAN_INPUT: "an NVD data file (or URL) is unreadable, truncated, or not NVD 2.0 JSON; the index is left as it was",
+  E_VULNSCAN_INDEX: "the local vulnerability index is missing, unreadable or of a newer schema",
+  E_VULNSCAN_WHITELIST: "a whitelist file is unreadable or is not valid TOML of vulnix's whitelist format",
+  E_VULNSCAN_SCAN: "a path to scan is not a store path, or its closure cannot be read",
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -3,7 +3,7 @@ import path from "node:path";
 import type { StoreEngine } from "../store/engine.js";
 import { parseStorePath } from "../store/name.js";
 import { readDerivation } from "./derivation.js";
-import { VulnscanError } from "./errors.js";
+import { CongruentError } from "../errors.js";
 import type { Package } from "./match.js";
 import { splitName } from "./version.js";
 
@@ -94,18 +94,18 @@ export async function collectStorePaths(opts: CollectOptions): Promise<Collected
   const roots = new Set<string>();
   const add = (p: string, what: string) => {
     const sp = toStorePath(p, storeDir);
-    if (!sp) throw new VulnscanError("E_VULNSCAN_SCAN", `${what} ${p} is not in the store ${storeDir} (use --store-dir for another store)`);
+    if (!sp) throw new CongruentError("E_VULNSCAN_SCAN", `${what} ${p} is not in the store ${storeDir} (use --store-dir for another store)`);
     roots.add(sp);
   };
   for (const p of given) add(p, "path");
   if (opts.system) {
     const link = path.join(opts.stateDir, "profiles", "system");
-    if (!fs.existsSync(link) && !isLink(link)) throw new VulnscanError("E_VULNSCAN_SCAN", `--system: no active generation (${link} does not exist)`);
+    if (!fs.existsSync(link) && !isLink(link)) throw new CongruentError("E_VULNSCAN_SCAN", `--system: no active generation (${link} does not exist)`);
     add(link, "--system: the active generation");
   }
   for (const prof of opts.profiles ?? []) {
     const link = prof.includes("/") ? prof : path.join(opts.stateDir, "profiles", prof);
-    if (!fs.existsSync(link) && !isLink(link)) throw new VulnscanError("E_VULNSCAN_SCAN", `--profile: ${link} does not exist`);
+    if (!fs.existsSync(link) && !isLink(link)) throw new CongruentError("E_VULNSCAN_SCAN", `--profile: ${link} does not exist`);
     add(link, "--profile");
   }
   if (opts.gcRoots) for (const r of await gcRoots(opts.stateDir, storeDir, nix, nixStoreUri)) roots.add(r);

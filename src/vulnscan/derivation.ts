@@ -1,5 +1,5 @@
 import fs from "node:fs";
-import { VulnscanError } from "./errors.js";
+import { CongruentError } from "../errors.js";
 import { splitName } from "./version.js";
 
 /** A parsed `.drv` file: Nix's ATerm `Derive(outputs, inputDrvs, inputSrcs, system, builder, args, env)`. */
@@ -23,7 +23,7 @@ type Term = string | Term[];
 export function parseDerivation(text: string, file = "<derivation>"): Derivation {
   let i = 0;
   const fail = (what: string): never => {
-    throw new VulnscanError("E_VULNSCAN_SCAN", `${file}: not a Nix derivation (${what} at offset ${i})`);
+    throw new CongruentError("E_VULNSCAN_SCAN", `${file}: not a Nix derivation (${what} at offset ${i})`);
   };
   const expect = (s: string) => {
     if (!text.startsWith(s, i)) fail(`expected '${s}'`);
@@ -145,7 +145,7 @@ export function readDerivation(file: string): DerivationInfo {
   try {
     text = fs.readFileSync(file, "utf8");
   } catch (e) {
-    throw new VulnscanError("E_VULNSCAN_SCAN", `cannot read derivation ${file}: ${(e as Error).message}`);
+    throw new CongruentError("E_VULNSCAN_SCAN", `cannot read derivation ${file}: ${(e as Error).message}`);
   }
   return derivationInfo(parseDerivation(text, file));
 }

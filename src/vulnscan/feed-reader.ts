@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import { createGunzip } from "node:zlib";
-import { VulnscanError } from "./errors.js";
+import { CongruentError } from "../errors.js";
 
 /** The part of an NVD 2.0 `cve` object the index uses. */
 export interface NvdCve {
@@ -58,7 +58,7 @@ export class FeedSplitter {
   ) {}
 
   private fail(msg: string): never {
-    throw new VulnscanError("E_VULNSCAN_INPUT", `${this.file}: ${msg}`);
+    throw new CongruentError("E_VULNSCAN_INPUT", `${this.file}: ${msg}`);
   }
 
   push(buf: Buffer): void {
@@ -207,21 +207,21 @@ export async function readFeed(file: string, onCve: (cve: NvdCve) => void, onByt
   try {
     gz = isGzip(file);
   } catch (e) {
-    throw new VulnscanError("E_VULNSCAN_INPUT", `cannot read ${file}: ${(e as Error).message}`);
+    throw new CongruentError("E_VULNSCAN_INPUT", `cannot read ${file}: ${(e as Error).message}`);
   }
   const splitter = new FeedSplitter(file, (text, index) => {
     let el: { cve?: NvdCve };
     try {
       el = JSON.parse(text) as { cve?: NvdCve };
     } catch (e) {
-      throw new VulnscanError("E_VULNSCAN_INPUT", `${file}: vulnerabilities[${index}] is not valid JSON: ${(e as Error).message}`);
+      throw new CongruentError("E_VULNSCAN_INPUT", `${file}: vulnerabilities[${index}] is not valid JSON: ${(e as Error).message}`);
     }
     const cve = el.cve;
     if (typeof cve !== "object" || cve === null || typeof cve.id !== "string" || !/^CVE-\d{4}-\d+$/.test(cve.id)) {
-      throw new VulnscanError("E_VULNSCAN_INPUT", `${file}: vulnerabilities[${index}] has no cve.id: not NVD 2.0 JSON`);
+      throw new CongruentError("E_VULNSCAN_INPUT", `${file}: vulnerabilities[${index}] has no cve.id: not NVD 2.0 JSON`);
     }
-    if (typeof cve.lastModified !== "string") throw new VulnscanError("E_VULNSCAN_INPUT", `${file}: ${cve.id} has no lastModified`);
-    if (cve.configurations !== undefined && !Array.isArray(cve.configurations)) throw new VulnscanError("E_VULNSCAN_INPUT", `${file}: ${cve.id}: configurations is not a list`);
+    if (typeof cve.lastModified !== "string") throw new CongruentError("E_VULNSCAN_INPUT", `${file}: ${cve.id} has no lastModified`);
+    if (cve.configurations !== undefined && !Array.isArray(cve.configurations)) throw new CongruentError("E_VULNSCAN_INPUT", `${file}: ${cve.id}: configurations is not a list`);
     onCve(cve);
   });
   const input = fs.createReadStream(file, { highWaterMark: 1 << 20 });
@@ -235,11 +235,11 @@ export async function readFeed(file: string, onCve: (cve: NvdCve) => void, onByt
   } catch (e) {
     input.destroy();
     stream.destroy();
-    if (e instanceof VulnscanError) throw e;
+    if (e instanceof CongruentError) throw e;
     const err = e as NodeJS.ErrnoException;
-    if (gz && err.code === "Z_BUF_ERROR") throw new VulnscanError("E_VULNSCAN_INPUT", `${file}: truncated gzip (unexpected end of file)`);
-    if (gz && typeof err.code === "string" && err.code.startsWith("Z_")) throw new VulnscanError("E_VULNSCAN_INPUT", `${file}: corrupt gzip (${err.message})`);
-    throw new VulnscanError("E_VULNSCAN_INPUT", `cannot read ${file}: ${err.message}`);
+    if (gz && err.code === "Z_BUF_ERROR") throw new CongruentError("E_VULNSCAN_INPUT", `${file}: truncated gzip (unexpected end of file)`);
+    if (gz && typeof err.code === "string" && err.code.startsWith("Z_")) throw new CongruentError("E_VULNSCAN_INPUT", `${file}: corrupt gzip (${err.message})`);
+    throw new CongruentError("E_VULNSCAN_INPUT", `cannot read ${file}: ${err.message}`);
   }
   const document = splitter.end();
   return { cves: splitter.count, document };

@@ -4,7 +4,7 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
-import { VulnscanError } from "./errors.js";
+import { CongruentError } from "../errors.js";
 
 export interface Fetched {
   url: string;
@@ -47,17 +47,17 @@ export async function fetchCached(url: string, cacheDir: string): Promise<Fetche
     res = await fetch(url, { headers });
   } catch (e) {
     const cause = (e as { cause?: Error }).cause;
-    throw new VulnscanError("E_VULNSCAN_INPUT", `${url}: cannot fetch (${cause?.message ?? (e as Error).message})`);
+    throw new CongruentError("E_VULNSCAN_INPUT", `${url}: cannot fetch (${cause?.message ?? (e as Error).message})`);
   }
   if (res.status === 304 && meta) return { url, file: body, etag: meta.etag, notModified: true };
-  if (res.status !== 200 || !res.body) throw new VulnscanError("E_VULNSCAN_INPUT", `${url}: HTTP ${res.status} ${res.statusText}`);
+  if (res.status !== 200 || !res.body) throw new CongruentError("E_VULNSCAN_INPUT", `${url}: HTTP ${res.status} ${res.statusText}`);
   const tmp = `${body}.tmp-${randomBytes(6).toString("hex")}`;
   try {
     await pipeline(Readable.fromWeb(res.body as WebReadableStream), fs.createWriteStream(tmp));
     fs.renameSync(tmp, body);
   } catch (e) {
     fs.rmSync(tmp, { force: true });
-    throw new VulnscanError("E_VULNSCAN_INPUT", `${url}: download failed (${(e as Error).message})`);
+    throw new CongruentError("E_VULNSCAN_INPUT", `${url}: download failed (${(e as Error).message})`);
   }
   const next: Meta = { url };
   const etag = res.headers.get("etag");

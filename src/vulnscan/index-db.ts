@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
-import { VulnscanError } from "./errors.js";
+import { CongruentError } from "../errors.js";
 
 export type IndexDb = Database.Database;
 
@@ -73,7 +73,7 @@ export const MIGRATIONS: readonly string[] = [
 export function migrate(db: IndexDb, file: string): void {
   const current = db.pragma("user_version", { simple: true }) as number;
   if (current > MIGRATIONS.length) {
-    throw new VulnscanError("E_VULNSCAN_INDEX", `${file}: index schema version ${current} is newer than this congruent knows (${MIGRATIONS.length}); update congruent or remove the file`);
+    throw new CongruentError("E_VULNSCAN_INDEX", `${file}: index schema version ${current} is newer than this congruent knows (${MIGRATIONS.length}); update congruent or remove the file`);
   }
   for (let v = current; v < MIGRATIONS.length; v++) {
     db.transaction(() => {
@@ -92,7 +92,7 @@ export function migrate(db: IndexDb, file: string): void {
 export function openIndex(dir: string, opts: { mustExist?: boolean } = {}): IndexDb {
   const file = indexFile(dir);
   if (opts.mustExist && !fs.existsSync(file)) {
-    throw new VulnscanError("E_VULNSCAN_INDEX", `no vulnerability index at ${file}: run 'congruent vulnscan update --from <NVD feed files or URL>' first`);
+    throw new CongruentError("E_VULNSCAN_INDEX", `no vulnerability index at ${file}: run 'congruent vulnscan update --from <NVD feed files or URL>' first`);
   }
   let db: IndexDb;
   try {
@@ -101,14 +101,14 @@ export function openIndex(dir: string, opts: { mustExist?: boolean } = {}): Inde
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = NORMAL");
   } catch (e) {
-    throw new VulnscanError("E_VULNSCAN_INDEX", `cannot open vulnerability index ${file}: ${(e as Error).message}`);
+    throw new CongruentError("E_VULNSCAN_INDEX", `cannot open vulnerability index ${file}: ${(e as Error).message}`);
   }
   try {
     migrate(db, file);
   } catch (e) {
     db.close();
-    if (e instanceof VulnscanError) throw e;
-    throw new VulnscanError("E_VULNSCAN_INDEX", `${file}: not a vulnerability index (${(e as Error).message})`);
+    if (e instanceof CongruentError) throw e;
+    throw new CongruentError("E_VULNSCAN_INDEX", `${file}: not a vulnerability index (${(e as Error).message})`);
   }
   return db;
 }

@@ -23,7 +23,6 @@ export { loadWhitelists, parseWhitelist, ruleActive, whitelisted, type Whitelist
 export { compareVersions, splitName, splitVersion } from "./version.js";
 export { parseCpe, type Cpe } from "./cpe.js";
 export { derivationInfo, parseDerivation, readDerivation, type Derivation, type DerivationInfo } from "./derivation.js";
-export { VulnscanError, vulnscanErrorCodes, type VulnscanErrorCode } from "./errors.js";
 
 export interface ScanOptions extends CollectOptions {
   cacheDir?: string;

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { parseCpe } from "./cpe.js";
-import { VulnscanError } from "./errors.js";
+import { CongruentError } from "../errors.js";
 import { fetchCached } from "./fetch-cache.js";
 import { readFeed, type NvdCve } from "./feed-reader.js";
 import { indexStats, openIndex, type IndexDb } from "./index-db.js";
@@ -52,7 +52,7 @@ async function resolveInputs(from: readonly string[], cacheDir: string): Promise
     try {
       st = fs.statSync(f);
     } catch (e) {
-      throw new VulnscanError("E_VULNSCAN_INPUT", `cannot read ${f}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file or directory" : (e as Error).message}`);
+      throw new CongruentError("E_VULNSCAN_INPUT", `cannot read ${f}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file or directory" : (e as Error).message}`);
     }
     if (st.isDirectory()) {
       const files = (fs.readdirSync(f, { recursive: true }) as string[])
@@ -60,7 +60,7 @@ async function resolveInputs(from: readonly string[], cacheDir: string): Promise
         .map((n) => path.join(f, n))
         .filter((p) => fs.statSync(p).isFile())
         .sort();
-      if (files.length === 0) throw new VulnscanError("E_VULNSCAN_INPUT", `${f}: no .json or .json.gz files in this directory`);
+      if (files.length === 0) throw new CongruentError("E_VULNSCAN_INPUT", `${f}: no .json or .json.gz files in this directory`);
       for (const file of files) out.push({ source: path.resolve(file), file, notModified: false });
     } else out.push({ source: path.resolve(f), file: f, notModified: false });
   }
@@ -166,7 +166,7 @@ class Writer {
  * @example await importNvd(["/srv/nvd/"], { cacheDir: cacheDir() }) // { added: 251234, … }
  */
 export async function importNvd(from: readonly string[], opts: ImportOptions): Promise<ImportResult> {
-  if (from.length === 0) throw new VulnscanError("E_VULNSCAN_INPUT", "nothing to import: give --from FILE|DIR|URL");
+  if (from.length === 0) throw new CongruentError("E_VULNSCAN_INPUT", "nothing to import: give --from FILE|DIR|URL");
   const inputs = await resolveInputs(from, opts.cacheDir);
   const db = openIndex(opts.cacheDir);
   try {
@@ -195,7 +195,7 @@ export async function importNvd(from: readonly string[], opts: ImportOptions): P
           },
         ).catch((e: unknown) => {
           // Errors from a downloaded copy name the URL, not the cache file.
-          if (e instanceof VulnscanError && label !== input.file) throw new VulnscanError(e.code, e.message.split(input.file).join(label));
+          if (e instanceof CongruentError && label !== input.file) throw new CongruentError(e.code, e.message.split(input.file).join(label));
           throw e;
         });
         bytesBefore += bytes;

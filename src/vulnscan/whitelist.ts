@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import { parse, TomlError } from "smol-toml";
-import { VulnscanError } from "./errors.js";
+import { CongruentError } from "../errors.js";
 import { splitName, versionsEqual } from "./version.js";
 
 /** One rule of a vulnix whitelist: a `["pkg-1.2"]`, `["pkg"]` or `["*"]` section. */
@@ -39,12 +39,12 @@ export function parseWhitelist(text: string, file: string): Whitelist {
   } catch (e) {
     const where = e instanceof TomlError ? `:${e.line}:${e.column}` : "";
     const msg = (e as Error).message.split("\n")[0];
-    throw new VulnscanError("E_VULNSCAN_WHITELIST", `${file}${where}: whitelist is not valid TOML: ${msg}`);
+    throw new CongruentError("E_VULNSCAN_WHITELIST", `${file}${where}: whitelist is not valid TOML: ${msg}`);
   }
   const rules: WhitelistRule[] = [];
   const warnings: string[] = [];
   const bad = (key: string, what: string): never => {
-    throw new VulnscanError("E_VULNSCAN_WHITELIST", `${file}: ["${key}"]: ${what}`);
+    throw new CongruentError("E_VULNSCAN_WHITELIST", `${file}: ["${key}"]: ${what}`);
   };
   for (const [key, value] of Object.entries(doc)) {
     if (typeof value !== "object" || value === null || Array.isArray(value) || value instanceof Date) {
@@ -88,7 +88,7 @@ export function loadWhitelists(files: readonly string[]): Whitelist {
     try {
       text = fs.readFileSync(file, "utf8");
     } catch (e) {
-      throw new VulnscanError("E_VULNSCAN_WHITELIST", `cannot read whitelist ${file}: ${(e as Error).message}`);
+      throw new CongruentError("E_VULNSCAN_WHITELIST", `cannot read whitelist ${file}: ${(e as Error).message}`);
     }
     const w = parseWhitelist(text, file);
     out.rules.push(...w.rules);
