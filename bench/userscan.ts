@@ -25,7 +25,7 @@ export async function benchUserscan(runs = 3): Promise<void> {
     const totalMB = made.bytes / 1048576;
     console.log(`synthetic home: ${made.files} files, ${totalMB.toFixed(0)} MiB, ${made.refs} references to ${made.paths} store paths`);
 
-    const cli = congruentCommand(root);
+    const cli = [process.execPath, MAIN];
     const cache = path.join(root, "userscan.cache");
     const base = [...cli, "userscan", "--list", "--store-dir", store];
     const check = spawnSync(base[0] as string, [...base.slice(1), "--json", home], { maxBuffer: 1 << 30, encoding: "utf8" });
@@ -53,21 +53,6 @@ export async function benchUserscan(runs = 3): Promise<void> {
   }
 }
 
-/** The command running `congruent`: the main CLI once it has `userscan`, else a runner of the built command alone. */
-function congruentCommand(root: string): string[] {
-  if (spawnSync(process.execPath, [MAIN, "userscan", "--help"], { encoding: "utf8" }).stdout.includes("congruent userscan")) return [process.execPath, MAIN];
-  const runner = path.join(root, "congruent.mjs");
-  fs.writeFileSync(
-    runner,
-    `import { Command } from ${JSON.stringify(path.join(REPO, "node_modules/commander/esm.mjs"))};
-import { registerUserscan } from ${JSON.stringify(path.join(REPO, "dist/cli/userscan.js"))};
-const program = new Command("congruent");
-registerUserscan(program);
-await program.parseAsync(process.argv);
-`,
-  );
-  return [process.execPath, runner];
-}
 
 /**
  * A home of `target` bytes: many small text files (scripts, configs, sources), binaries of
