@@ -2,6 +2,7 @@
 import { Command, CommanderError } from "commander";
 import { registerSystem } from "./system.js";
 import { registerStore } from "./store.js";
+import { registerAgent } from "./agent.js";
 import { registerUserscan } from "./userscan.js";
 import { registerVulnscan } from "./vulnscan.js";
 
@@ -28,6 +29,7 @@ Errors are documented in docs/errors.md.`,
 
 registerSystem(program);
 registerStore(program);
+registerAgent(program);
 registerUserscan(program);
 registerVulnscan(program);
 
