@@ -9,6 +9,9 @@ packages=(
   nginx-light   # the nginx component (nginx -t validates, s6 supervises)
   s6            # the supervisor where systemd is not PID 1
   nix-bin       # interop: store paths must equal nix-store --add's
+  postgresql    # the directory's fleet storage (tests run it against a real server)
+  gcc           # userscan tests build an ELF with an RPATH into the store
+  ripgrep       # userscan's benchmark reference
   curl          # the demo talks to nginx
 )
 missing=()
