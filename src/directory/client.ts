@@ -1,0 +1,185 @@
+import type { z } from "zod";
+import type * as api from "./api.js";
+import { CongruentError } from "../errors.js";
+
+// Types only: the agent loads this file on every run, so it must not pull zod or fastify in.
+type In<K extends keyof typeof api> = (typeof api)[K] extends z.ZodType ? z.input<(typeof api)[K]> : never;
+
+export interface DirectoryClientOptions {
+  /** Base URL, e.g. http://127.0.0.1:8470 (a trailing slash is fine). */
+  url: string;
+  /** Admin token, or a host token for getConfig/postReport. */
+  token: string;
+  /** Per request; on expiry the directory counts as unreachable (default 10 000). */
+  timeoutMs?: number;
+}
+
+/** The directory answered with an error status. */
+export class DirectoryHttpError extends CongruentError {
+  constructor(
+    message: string,
+    readonly status: number,
+    /** The server's code, e.g. E_DIRECTORY_FORBIDDEN. */
+    readonly serverCode?: string,
+    /** The offending field of a 400. */
+    readonly field?: string,
+  ) {
+    super("E_DIRECTORY_HTTP", message);
+  }
+}
+
+export type ConfigResult = { status: 200; etag: string; config: api.HostConfig } | { status: 304 };
+
+/**
+ * A small client for the directory's `/v1` API on Node's global fetch. Errors are
+ * CongruentErrors: `E_DIRECTORY_UNREACHABLE` when no answer came (connection refused, DNS,
+ * timeout, or a 502/503/504 from a proxy in front), so an agent can fall back to its saved
+ * description; otherwise a {@link DirectoryHttpError} (`E_DIRECTORY_HTTP`) naming the URL, the
+ * HTTP status and the server's message.
+ *
+ * @example const d = new DirectoryClient({ url: "http://127.0.0.1:8470", token });
+ *          const r = await d.getConfig("web1", savedEtag); if (r.status === 200) use(r.config);
+ */
+export class DirectoryClient {
+  readonly url: string;
+  private readonly token: string;
+  private readonly timeoutMs: number;
+
+  constructor(opts: DirectoryClientOptions) {
+    this.url = opts.url.replace(/\/+$/, "");
+    this.token = opts.token;
+    this.timeoutMs = opts.timeoutMs ?? 10_000;
+  }
+
+  /** One request; returns the raw Response for 2xx and 304, throws otherwise. */
+  private async send(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
+    const url = `${this.url}${path}`;
+    const init: RequestInit = { method, headers: { ...headers, authorization: `Bearer ${this.token}`, accept: "application/json" }, signal: AbortSignal.timeout(this.timeoutMs) };
+    if (body !== undefined) {
+      init.body = JSON.stringify(body);
+      (init.headers as Record<string, string>)["content-type"] = "application/json";
+    }
+    let res: Response;
+    try {
+      res = await fetch(url, init);
+    } catch (error) {
+      const e = error as Error & { cause?: { code?: string; message?: string } };
+      const why = e.name === "TimeoutError" ? `no answer within ${this.timeoutMs} ms` : (e.cause?.code ?? e.cause?.message ?? e.message);
+      throw new CongruentError("E_DIRECTORY_UNREACHABLE", `${method} ${url}: directory unreachable (${why})`);
+    }
+    if (res.ok || res.status === 304) return res;
+    const text = await res.text().catch(() => "");
+    let parsed: { error?: string; code?: string; field?: string } = {};
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = { error: text.slice(0, 200) };
+    }
+    const message = `${method} ${url}: HTTP ${res.status}: ${parsed.error ?? res.statusText}`;
+    if ([502, 503, 504].includes(res.status)) throw new CongruentError("E_DIRECTORY_UNREACHABLE", `${message} (directory unreachable behind a proxy, or shutting down)`);
+    throw new DirectoryHttpError(message, res.status, parsed.code, parsed.field);
+  }
+
+  private async json<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await this.send(method, path, body);
+    return (res.status === 204 ? undefined : await res.json()) as T;
+  }
+
+  // --- the agent's two calls ---
+
+  /** The host's description; with the ETag of the one it has, an unchanged description is a bodiless 304. */
+  async getConfig(host: string, etag?: string): Promise<ConfigResult> {
+    const res = await this.send("GET", `/v1/hosts/${enc(host)}/config`, undefined, etag ? { "if-none-match": etag } : {});
+    if (res.status === 304) return { status: 304 };
+    return { status: 200, etag: res.headers.get("etag") ?? "", config: (await res.json()) as api.HostConfig };
+  }
+
+  postReport(host: string, report: In<"Report">): Promise<api.StoredReport> {
+    return this.json("POST", `/v1/hosts/${enc(host)}/reports`, report);
+  }
+
+  // --- admin ---
+
+  health(): Promise<{ status: string; schemaVersion: number }> {
+    return this.json("GET", "/v1/health");
+  }
+
+  /** Prometheus text of GET /metrics. */
+  async metrics(): Promise<string> {
+    return (await this.send("GET", "/metrics")).text();
+  }
+
+  createResourceGroup(rg: In<"ResourceGroupCreate">): Promise<api.ResourceGroup> {
+    return this.json("POST", "/v1/resource-groups", rg);
+  }
+
+  listResourceGroups(): Promise<api.ResourceGroup[]> {
+    return this.json("GET", "/v1/resource-groups");
+  }
+
+  /** The returned token is shown this once. */
+  createHost(host: In<"HostCreate">): Promise<api.HostCreated> {
+    return this.json("POST", "/v1/hosts", host);
+  }
+
+  listHosts(filter: { resourceGroup?: string; channel?: string } = {}): Promise<api.Host[]> {
+    const q = new URLSearchParams(Object.entries(filter).filter((e): e is [string, string] => e[1] !== undefined)).toString();
+    return this.json("GET", `/v1/hosts${q ? `?${q}` : ""}`);
+  }
+
+  getHost(name: string): Promise<api.HostDetail> {
+    return this.json("GET", `/v1/hosts/${enc(name)}`);
+  }
+
+  /** Changes only the fields given; `channel: null` / `maintenanceWindow: null` remove them. */
+  updateHost(name: string, patch: api.HostPatch): Promise<api.Host> {
+    return this.json("PATCH", `/v1/hosts/${enc(name)}`, patch);
+  }
+
+  async deleteHost(name: string): Promise<void> {
+    await this.send("DELETE", `/v1/hosts/${enc(name)}`);
+  }
+
+  /** A new token for the host; the old one stops working at once. */
+  rotateToken(name: string): Promise<api.HostCreated> {
+    return this.json("POST", `/v1/hosts/${enc(name)}/token`);
+  }
+
+  listReports(host: string, limit = 20): Promise<api.StoredReport[]> {
+    return this.json("GET", `/v1/hosts/${enc(host)}/reports?limit=${limit}`);
+  }
+
+  createChannel(channel: In<"ChannelCreate">): Promise<api.Channel> {
+    return this.json("POST", "/v1/channels", channel);
+  }
+
+  listChannels(): Promise<api.Channel[]> {
+    return this.json("GET", "/v1/channels");
+  }
+
+  getChannel(name: string): Promise<api.Channel> {
+    return this.json("GET", `/v1/channels/${enc(name)}`);
+  }
+
+  createRelease(channel: string, release: In<"ReleaseCreate">): Promise<api.Release> {
+    return this.json("POST", `/v1/channels/${enc(channel)}/releases`, release);
+  }
+
+  listReleases(channel: string): Promise<api.Release[]> {
+    return this.json("GET", `/v1/channels/${enc(channel)}/releases`);
+  }
+
+  promote(channel: string, body: api.Promote): Promise<api.ChannelStatus> {
+    return this.json("POST", `/v1/channels/${enc(channel)}/promote`, body);
+  }
+
+  rollback(channel: string, body: api.ChannelRollback): Promise<api.ChannelStatus> {
+    return this.json("POST", `/v1/channels/${enc(channel)}/rollback`, body);
+  }
+
+  channelStatus(channel: string): Promise<api.ChannelStatus> {
+    return this.json("GET", `/v1/channels/${enc(channel)}/status`);
+  }
+}
+
+const enc = encodeURIComponent;
