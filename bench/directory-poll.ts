@@ -1,0 +1,107 @@
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import autocannon from "autocannon";
+import { freePort } from "./measure.js";
+
+const HOSTS = 5_000;
+const DURATION_S = 10;
+const CONNECTIONS = 32;
+const dist = path.resolve(import.meta.dirname, "../dist/directory");
+const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
+
+/** The directory in its own process, as in production: the load generator does not share its core. */
+function startServer(db: string, port: number, adminHash: string): Promise<() => Promise<void>> {
+  const script = `
+    const { openSqliteStorage } = await import(${JSON.stringify(path.join(dist, "storage/sqlite/index.js"))});
+    const { buildDirectory } = await import(${JSON.stringify(path.join(dist, "server.js"))});
+    const storage = openSqliteStorage(${JSON.stringify(db)});
+    const app = buildDirectory({ storage, adminTokenHash: ${JSON.stringify(adminHash)} });
+    await app.listen({ host: "127.0.0.1", port: ${port} });
+    process.stdout.write("ready\\n");
+    process.on("SIGTERM", () => app.close().then(() => storage.close()).then(() => process.exit(0)));`;
+  const child = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+  return new Promise((resolve, reject) => {
+    child.stdout.once("data", () =>
+      resolve(async () => {
+        const exited = new Promise((r) => child.once("exit", r));
+        child.kill("SIGTERM");
+        await exited;
+      }),
+    );
+    child.once("exit", (code) => reject(new Error(`directory exited with ${code}`)));
+  });
+}
+
+/**
+ * `npm run bench directory-poll`: 5 000 hosts in SQLite, one channel with a promoted release;
+ * autocannon polls GET /v1/hosts/:name/config with each host's token and current ETag
+ * (every answer a 304), rotating through the hosts. Targets: ≥ 2 000 polls/s, p99 < 50 ms.
+ */
+export async function benchDirectoryPoll(): Promise<void> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "congruent-bench-directory-"));
+  const db = path.join(dir, "directory.db");
+  const admin = "bench-admin-token";
+  try {
+    const { openSqliteStorage } = await import(path.join(dist, "storage/sqlite/index.js"));
+    const storage = openSqliteStorage(db) as import("../src/directory/storage/sqlite/index.js").SqliteStorage;
+    const now = new Date().toISOString();
+    await storage.createResourceGroup({ name: "bench", createdAt: now });
+    await storage.createChannel({ name: "stable", canaryShare: 10, createdAt: now, current: 1, previous: null, rolledBack: false, rollout: null });
+    await storage.createRelease("stable", { version: "bench", defaults: { web: { nginx: { worker_processes: 4, gzip: true } } } }, now);
+    const hosts = Array.from({ length: HOSTS }, (_, i) => ({ name: `web${i}`, token: `bench-token-${i}-${sha256(String(i)).slice(0, 16)}` }));
+    await storage.createHosts(
+      hosts.map((h) => ({
+        host: { name: h.name, resourceGroup: "bench", roles: ["web"], parameters: { fqdn: `${h.name}.bench.example` }, settings: { nginx: { worker_connections: 1024 } }, channel: "stable", createdAt: now, updatedAt: now },
+        tokenHash: sha256(h.token),
+      })),
+    );
+    await storage.close();
+
+    const port = await freePort();
+    const stop = await startServer(db, port, sha256(admin));
+    try {
+      // Each agent has polled once and holds its ETag.
+      const etags: string[] = [];
+      const primeStart = performance.now();
+      for (const h of hosts) {
+        const r = await fetch(`http://127.0.0.1:${port}/v1/hosts/${h.name}/config`, { headers: { authorization: `Bearer ${h.token}` } });
+        await r.arrayBuffer();
+        etags.push(r.headers.get("etag")!);
+      }
+      const primeMs = performance.now() - primeStart;
+      let next = 0;
+      const result = await autocannon({
+        url: `http://127.0.0.1:${port}`,
+        connections: CONNECTIONS,
+        duration: DURATION_S,
+        requests: [
+          {
+            method: "GET",
+            setupRequest: (req) => {
+              const i = next++ % HOSTS;
+              const h = hosts[i]!;
+              return { ...req, path: `/v1/hosts/${h.name}/config`, headers: { authorization: `Bearer ${h.token}`, "if-none-match": etags[i]! } };
+            },
+          },
+        ],
+      });
+      const total = result.requests.total;
+      const notModified = (result as unknown as { "3xx"?: number })["3xx"] ?? 0;
+      const polls = result.requests.average;
+      const p99 = result.latency.p99;
+      console.log(`directory poll, ${HOSTS} hosts, SQLite, ${CONNECTIONS} connections, ${DURATION_S} s: ${polls.toFixed(0)} polls/s (target ≥ 2000), p99 ${p99} ms (target < 50 ms)`);
+      console.log(`  ${total} requests, ${notModified} answered 304, ${result.non2xx - notModified} other non-2xx, ${result.errors} errors, ${result.timeouts} timeouts; mean ${result.latency.average} ms, p50 ${result.latency.p50} ms`);
+      console.log(`  first polls (each renders and caches its host's config), one at a time: ${((HOSTS / primeMs) * 1000).toFixed(0)}/s`);
+      console.log(`  ${polls >= 2000 && p99 < 50 ? "targets met" : "TARGETS MISSED"}`);
+    } finally {
+      await stop();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await benchDirectoryPoll();
