@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import autocannon from "autocannon";
+import type { openSqliteStorage as OpenSqlite } from "../src/directory/storage/sqlite/index.js";
 import { freePort } from "./measure.js";
 
 const HOSTS = 5_000;
@@ -46,7 +47,7 @@ export async function benchDirectoryPoll(): Promise<void> {
   const admin = "bench-admin-token";
   try {
     const { openSqliteStorage } = await import(path.join(dist, "storage/sqlite/index.js"));
-    const storage = openSqliteStorage(db) as import("../src/directory/storage/sqlite/index.js").SqliteStorage;
+    const storage = (openSqliteStorage as typeof OpenSqlite)(db);
     const now = new Date().toISOString();
     await storage.createResourceGroup({ name: "bench", createdAt: now });
     await storage.createChannel({ name: "stable", canaryShare: 10, createdAt: now, current: 1, previous: null, rolledBack: false, rollout: null });

@@ -120,8 +120,14 @@ const json = (v: unknown) => (v === undefined || v === null ? null : JSON.string
 function filterSql(filter: HostFilter | undefined): { where: string; args: string[] } {
   const clauses: string[] = [];
   const args: string[] = [];
-  if (filter?.resourceGroup !== undefined) (args.push(filter.resourceGroup), clauses.push(`resource_group = $${args.length}`));
-  if (filter?.channel !== undefined) (args.push(filter.channel), clauses.push(`channel = $${args.length}`));
+  if (filter?.resourceGroup !== undefined) {
+    args.push(filter.resourceGroup);
+    clauses.push(`resource_group = $${args.length}`);
+  }
+  if (filter?.channel !== undefined) {
+    args.push(filter.channel);
+    clauses.push(`channel = $${args.length}`);
+  }
   return { where: clauses.length ? ` WHERE ${clauses.join(" AND ")}` : "", args };
 }
 

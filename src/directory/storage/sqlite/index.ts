@@ -122,8 +122,14 @@ function hostParams(h: Host) {
 function filterSql(filter: HostFilter | undefined): { where: string; args: string[] } {
   const clauses: string[] = [];
   const args: string[] = [];
-  if (filter?.resourceGroup !== undefined) (clauses.push("resource_group = ?"), args.push(filter.resourceGroup));
-  if (filter?.channel !== undefined) (clauses.push("channel = ?"), args.push(filter.channel));
+  if (filter?.resourceGroup !== undefined) {
+    clauses.push("resource_group = ?");
+    args.push(filter.resourceGroup);
+  }
+  if (filter?.channel !== undefined) {
+    clauses.push("channel = ?");
+    args.push(filter.channel);
+  }
   return { where: clauses.length ? ` WHERE ${clauses.join(" AND ")}` : "", args };
 }
 
