@@ -3,6 +3,7 @@ import { Command, CommanderError } from "commander";
 import { registerSystem } from "./system.js";
 import { registerStore } from "./store.js";
 import { registerAgent } from "./agent.js";
+import { registerDirectory } from "./directory.js";
 import { registerUserscan } from "./userscan.js";
 import { registerVulnscan } from "./vulnscan.js";
 
@@ -30,6 +31,7 @@ Errors are documented in docs/errors.md.`,
 registerSystem(program);
 registerStore(program);
 registerAgent(program);
+registerDirectory(program);
 registerUserscan(program);
 registerVulnscan(program);
 

@@ -7,7 +7,8 @@ import { RequestError } from "./http.js";
  * How a release travels through a channel. Promoting release N makes it the channel's
  * `current` and starts a rollout: the canary hosts get N at once, every other host keeps
  * `previous` until all canaries have reported success (then the rollout is `complete`); one
- * canary reporting failure halts it, and everyone not yet on N stays on `previous`.
+ * canary reporting failure halts it: the canaries keep N (an admin fixes forward with a new
+ * release or rolls back on purpose) and everyone else stays on `previous`.
  * These functions are pure: the routes run them inside `Storage.updateChannel`.
  */
 
@@ -31,8 +32,9 @@ export function effectiveRelease(c: ChannelRecord, host: string): number | null 
   switch (r.state) {
     case "complete":
       return r.release;
+    // Halted, the canaries keep the release they were given (those that applied it must not be
+    // pushed back: releases only move forward unless an admin rolls back) and the rest stay put.
     case "halted":
-      return c.previous;
     case "canary":
       return r.canaryHosts.includes(host) ? r.release : c.previous;
   }

@@ -234,7 +234,7 @@ describe("directory API: channels and rollouts", () => {
     expect((await config(outsider, t[outsider]!)).release?.number).toBe(2);
   });
 
-  it("a failing canary halts the rollout: everyone stays on (or returns to) the previous release", async () => {
+  it("a failing canary halts the rollout: the canaries keep the new release, the rest stay on the previous", async () => {
     const t = await fleet(hosts);
     await call("POST", "/v1/channels/stable/releases", release("r1", 1));
     await call("POST", "/v1/channels/stable/releases", release("r2", 2));
@@ -249,8 +249,10 @@ describe("directory API: channels and rollouts", () => {
     for (const h of rest) await call("POST", `/v1/hosts/${h}/reports`, report("switched", 2), bearer(t[h]!));
     const halted = (await call<ChannelStatus>("GET", "/v1/channels/stable/status")).body;
     expect(halted.rollout).toMatchObject({ state: "halted", failed: [{ host: bad, error: "nginx -t: unknown directive" }] });
-    for (const h of hosts) expect((await config(h, t[h]!)).release?.number, h).toBe(1);
-    expect(halted.hosts.every((h) => h.target === 1)).toBe(true);
+    const canaries = new Set(halted.rollout!.canaryHosts);
+    expect(hosts.some((h) => !canaries.has(h))).toBe(true);
+    for (const h of hosts) expect((await config(h, t[h]!)).release?.number, h).toBe(canaries.has(h) ? 2 : 1);
+    expect(halted.hosts.every((h) => h.target === (canaries.has(h.name) ? 2 : 1))).toBe(true);
     const metrics = await call("GET", "/metrics", undefined, {});
     expect(metrics.raw).toContain('congruent_directory_rollout_state{channel="stable",state="halted"} 1');
   });
