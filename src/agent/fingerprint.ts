@@ -14,7 +14,8 @@ function stamp(file: string): string {
 
 /**
  * A cheap fingerprint of every input a build reads besides the description: the files of
- * the integration points, the programs the active generation runs, and Congruent itself.
+ * the integration points, the programs the active generation runs, Congruent itself and its
+ * CONGRUENT_* environment.
  * Stat only, no reading: an unchanged host costs the agent a 304 and these stats, no build.
  * A change it misses cannot happen without one of these stats changing.
  *
@@ -23,6 +24,10 @@ function stamp(file: string): string {
 export function fingerprint(localRoot: string, active: string | null): string {
   const h = createHash("sha256");
   h.update(`congruent ${stamp(process.argv[1] ?? "")}\n`);
+  // Settings by environment (e.g. CONGRUENT_NGINX, a program override) change what a build makes.
+  for (const key of Object.keys(process.env).sort()) {
+    if (key.startsWith("CONGRUENT_") && key !== "CONGRUENT_TOKEN") h.update(`env ${key}=${process.env[key]}\n`);
+  }
   let components: string[] = [];
   try {
     components = readdirSync(localRoot).sort();

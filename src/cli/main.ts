@@ -15,6 +15,8 @@ const program = new Command("congruent")
       "`rollback` returns to the previous generation.",
   )
   .version("0.1.0")
+  // Options after a command belong to it (`channel release --version V` is not the program's --version).
+  .enablePositionalOptions()
   .showHelpAfterError("(run with --help for usage)")
   .addHelpText(
     "after",
