@@ -5,7 +5,7 @@ import { CongruentError } from "../../errors.js";
 import type { ServiceDefinition, ServiceManager, ServiceStatus } from "../manager.js";
 import { isTimeout, s6 } from "./exec.js";
 import { fifoHasReader, waitFor } from "./proc.js";
-import { checkDefinition, renderLogRunScript, renderRunScript, signalName, svcFlagFor } from "./run-script.js";
+import { checkDefinition, renderFinishScript, renderLogRunScript, renderRunScript, signalName, svcFlagFor } from "./run-script.js";
 import { type ServiceFiles, writeServiceDir } from "./service-dir.js";
 import { SVSTAT_FIELDS, parseSvstat } from "./svstat.js";
 import { Svscan } from "./svscan.js";
@@ -59,6 +59,7 @@ export class S6Manager implements ServiceManager {
     await fs.mkdir(logDir, { recursive: true });
     const files: ServiceFiles = {
       run: { content: renderRunScript(def), mode: 0o755 },
+      finish: { content: renderFinishScript(), mode: 0o755 },
       "log/run": { content: renderLogRunScript(logDir), mode: 0o755 },
       "timeout-kill": { content: `${KILL_AFTER_MS}\n`, mode: 0o644 },
     };

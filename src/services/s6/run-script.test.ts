@@ -1,7 +1,10 @@
-import { execFile } from "node:child_process";
+import { execFile, execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { checkDefinition, renderLogRunScript, renderRunScript, shellQuote, svcFlagFor } from "./run-script.js";
+import { checkDefinition, renderFinishScript, renderLogRunScript, renderRunScript, shellQuote, svcFlagFor } from "./run-script.js";
 
 const sh = promisify(execFile);
 
@@ -19,6 +22,7 @@ describe("s6 run scripts", () => {
         "#!/bin/sh",
         "# Written by congruent; rewritten on every install.",
         "exec 2>&1",
+        "echo $$ > congruent-pgid",
         "cd '/srv/my site' || exit 111",
         "export A='it'\\''s $HOME'",
         "export Z='last'",
@@ -32,6 +36,21 @@ describe("s6 run scripts", () => {
     const words = [`it's`, `"$HOME"`, "a b", "back\\slash", "`id`", "100%", "new\nline", ""];
     const { stdout } = await sh("/bin/sh", ["-c", `printf '%s|' ${words.map(shellQuote).join(" ")}`]);
     expect(stdout).toBe(words.map((w) => `${w}|`).join(""));
+  });
+
+  it("finish ends what a dead service left in its process group", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "congruent-finish-"));
+    // A group leader with a child, as an nginx master with a worker.
+    const leader = spawn("/bin/sh", ["-c", "sleep 30 & wait"], { detached: true, stdio: "ignore" });
+    await new Promise((r) => setTimeout(r, 100));
+    const child = Number(execFileSync("pgrep", ["-P", String(leader.pid)], { encoding: "utf8" }).trim());
+    process.kill(leader.pid!, "SIGKILL");
+    writeFileSync(path.join(dir, "congruent-pgid"), `${leader.pid}\n`);
+    writeFileSync(path.join(dir, "finish"), renderFinishScript(), { mode: 0o755 });
+    await sh(path.join(dir, "finish"), ["256", "9", "web"], { cwd: dir });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(existsSync(`/proc/${child}`) && !readFileSync(`/proc/${child}/stat`, "utf8").includes(") Z ")).toBe(false);
+    rmSync(dir, { recursive: true });
   });
 
   it("logs with rotation into the given dir", () => {

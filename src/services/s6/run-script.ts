@@ -37,7 +37,9 @@ export function checkDefinition(def: ServiceDefinition): void {
  * @example renderRunScript({ name: "web", command: ["/usr/sbin/nginx", "-c", "/x/nginx.conf"] })
  */
 export function renderRunScript(def: ServiceDefinition): string {
-  const lines = ["#!/bin/sh", "# Written by congruent; rewritten on every install.", "exec 2>&1"];
+  // s6-supervise makes the run process a session and group leader; its pid names the group
+  // that `finish` cleans up after a crash.
+  const lines = ["#!/bin/sh", "# Written by congruent; rewritten on every install.", "exec 2>&1", "echo $$ > congruent-pgid"];
   if (def.workingDirectory !== undefined) lines.push(`cd ${shellQuote(def.workingDirectory)} || exit 111`);
   for (const [key, value] of Object.entries(def.environment ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
     lines.push(`export ${key}=${shellQuote(value)}`);
@@ -45,6 +47,19 @@ export function renderRunScript(def: ServiceDefinition): string {
   const argv = def.user === undefined ? def.command : ["s6-setuidgid", def.user, ...def.command];
   lines.push(`exec ${argv.map(shellQuote).join(" ")}`);
   return `${lines.join("\n")}\n`;
+}
+
+/**
+ * The service's `finish`, run by s6-supervise whenever the main process has ended: kill what
+ * it left behind in its process group (nginx workers orphaned by a killed master would keep the
+ * port and serve the old configuration), as systemd's KillMode=control-group does.
+ */
+export function renderFinishScript(): string {
+  return `#!/bin/sh
+# Written by congruent; rewritten on every install.
+pgid=$(cat congruent-pgid 2>/dev/null) && [ -n "$pgid" ] && kill -s KILL -- "-$pgid" 2>/dev/null
+exit 0
+`;
 }
 
 /** The logger's `run`: s6-log keeps 10 rotated files of at most 1 MB, ISO 8601 timestamps. */
