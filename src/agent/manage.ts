@@ -9,7 +9,8 @@ import type { StoreEngine } from "../store/engine.js";
 import { current } from "../store/profiles.js";
 import { withLock } from "../store/lock.js";
 import { readSystem } from "../generation/metadata.js";
-import { agentDir, outbox, saved } from "./saved.js";
+import { agentDir, outbox, saved, type LastRun } from "./saved.js";
+import { exposure } from "./exposure.js";
 import { fingerprint } from "./fingerprint.js";
 import { inWindow } from "./window.js";
 
@@ -113,7 +114,9 @@ export async function manageOnce(opts: ManageOptions): Promise<ManageResult> {
     const last = saved.lastRun(opts.stateDir);
     if (!fresh && last && active && last.generation === active && last.etag === description!.etag && last.fingerprint === print && last.deferred === 0) {
       log("nothing changed: no build");
-      return finish({ result: "unchanged", services: await serviceStates(opts, active) });
+      const known = await exposureOf(opts, active, last.exposure, warnings);
+      if (known !== last.exposure) saved.saveLastRun(opts.stateDir, { ...last, exposure: known });
+      return finish({ result: "unchanged", services: await serviceStates(opts, active), ...counts(known) });
     }
 
     progress("build");
@@ -137,8 +140,10 @@ export async function manageOnce(opts: ManageOptions): Promise<ManageResult> {
       return finish({ result: "failed", error: message, services: await serviceStates(opts, current(opts.stateDir)?.path ?? null) });
     }
     if (release) saved.saveRelease(opts.stateDir, release);
-    saved.saveLastRun(opts.stateDir, { etag: description!.etag, fingerprint: fingerprint(opts.localDir, result.generation), generation: result.generation, deferred: result.deferred.length });
+    const known = await exposureOf(opts, result.generation, last?.exposure, warnings);
+    saved.saveLastRun(opts.stateDir, { etag: description!.etag, fingerprint: fingerprint(opts.localDir, result.generation), generation: result.generation, deferred: result.deferred.length, exposure: known });
     return finish({
+      ...counts(known),
       result: result.deferred.length > 0 ? "deferred" : result.result === "unchanged" ? "unchanged" : "switched",
       generation: result.generation,
       plan: strip(result.plan),
@@ -147,6 +152,19 @@ export async function manageOnce(opts: ManageOptions): Promise<ManageResult> {
     });
   });
 }
+
+/** The generation's vulnscan counts; a scan that fails is a warning, never a failed run. */
+async function exposureOf(opts: ManageOptions, generation: string, last: LastRun["exposure"], warnings: string[]): Promise<LastRun["exposure"]> {
+  opts.progress?.("vulnscan");
+  try {
+    return await exposure(opts.stateDir, generation, last);
+  } catch (error) {
+    warnings.push(`vulnscan: ${(error as Error).message}`);
+    return undefined;
+  }
+}
+
+const counts = (e: LastRun["exposure"]) => (e ? { vulnerabilities: { total: e.total, whitelisted: e.whitelisted } } : {});
 
 async function serviceStates(opts: ManageOptions, generation: string | null): Promise<Report["services"]> {
   if (!generation) return [];

@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { HostConfig, Report } from "../directory/api.js";
+import type { Exposure } from "./exposure.js";
 
 /**
  * What the agent keeps between runs under `<state>/agent/`, each file written atomically
@@ -22,6 +23,8 @@ export interface LastRun {
   generation: string;
   /** Entries that were deferred: while any wait, the fast path is off. */
   deferred: number;
+  /** vulnscan counts of `generation` (absent where the host has no vulnerability index). */
+  exposure?: Exposure & { generation: string };
 }
 
 export interface AppliedRelease {

@@ -117,7 +117,7 @@ export const Report = z.object({
   services: z.array(z.object({ name: z.string(), state: z.string(), pid: z.number().nullable() })).max(1000).default([]),
   error: z.string().max(4000).optional(),
   warnings: z.array(z.string().max(1000)).max(100).default([]),
-  /** vulnscan finding counts, when the agent ran it. */
+  /** vulnscan counts for the active generation, when the agent ran it: total = open (not whitelisted) CVE findings. */
   vulnerabilities: z.object({ total: z.number().int(), whitelisted: z.number().int() }).optional(),
   startedAt: z.string(),
   finishedAt: z.string(),

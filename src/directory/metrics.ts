@@ -28,6 +28,13 @@ export function createMetrics(storage: Storage, now: () => Date = () => new Date
   });
   const rollout = new Gauge({ name: "congruent_directory_rollout_state", help: "1 for the state of each channel's rollout (none: no rollout)", labelNames: ["channel", "state"], registers: [registry] });
   const release = new Gauge({ name: "congruent_directory_channel_release", help: "The channel's current and previous release numbers", labelNames: ["channel", "which"], registers: [registry] });
+  const exposure = new Gauge({
+    name: "congruent_directory_vulnerabilities",
+    help: "Known vulnerabilities in the hosts' active generations, summed over the fleet (open: not whitelisted), from each host's latest vulnscan counts",
+    labelNames: ["kind"],
+    registers: [registry],
+  });
+  const exposed = new Gauge({ name: "congruent_directory_hosts_vulnerable", help: "Hosts whose latest vulnscan counts have open findings", registers: [registry] });
   const reports = new Counter({ name: "congruent_directory_reports_total", help: "Reports received, by result", labelNames: ["result"], registers: [registry] });
   const latency = new Histogram({
     name: "congruent_directory_http_request_duration_seconds",
@@ -54,6 +61,10 @@ export function createMetrics(storage: Storage, now: () => Date = () => new Date
     }
     hosts.reset();
     for (const [result, n] of counts) hosts.set({ result }, n);
+    const known = states.flatMap((s) => (s.lastVulnerabilities ? [s.lastVulnerabilities] : []));
+    exposure.set({ kind: "open" }, known.reduce((n, v) => n + v.total, 0));
+    exposure.set({ kind: "whitelisted" }, known.reduce((n, v) => n + v.whitelisted, 0));
+    exposed.set(known.filter((v) => v.total > 0).length);
     oldest.reset();
     for (const [result, seconds] of oldestByResult) oldest.set({ result }, seconds);
     rollout.reset();

@@ -63,7 +63,7 @@ describe("directory API: auth", () => {
     const r = await call<{ error: string; code: string }>("GET", "/v1/hosts", undefined, bearer("nope"));
     expect(r.status).toBe(401);
     expect(r.body.code).toBe("E_DIRECTORY_AUTH");
-    expect((await call("GET", "/v1/health", undefined, {})).body).toEqual({ status: "ok", schemaVersion: 1 });
+    expect((await call("GET", "/v1/health", undefined, {})).body).toEqual({ status: "ok", schemaVersion: 2 });
     expect((await call("GET", "/v1/hosts", undefined, admin)).status).toBe(200);
   });
 
@@ -320,6 +320,19 @@ describe("directory API: retention, metrics, logs", () => {
     expect(r.raw).toContain('congruent_directory_hosts{result="none"} 1');
     expect(r.raw).toContain('route="/v1/hosts/:name/config"');
     expect(r.raw).not.toContain("web1");
+  });
+
+  it("sums the fleet's vulnerability counts from each host's latest report that carried them", async () => {
+    await start();
+    const t = await fleet(["web1", "web2", "web3"]);
+    await call("POST", "/v1/hosts/web1/reports", report("switched", null, { vulnerabilities: { total: 3, whitelisted: 1 } }), bearer(t.web1!));
+    await call("POST", "/v1/hosts/web2/reports", report("switched", null, { vulnerabilities: { total: 0, whitelisted: 2 } }), bearer(t.web2!));
+    // A later report without counts keeps the last known ones.
+    await call("POST", "/v1/hosts/web1/reports", report("unchanged", null), bearer(t.web1!));
+    const r = await call("GET", "/metrics", undefined, {});
+    expect(r.raw).toContain('congruent_directory_vulnerabilities{kind="open"} 3');
+    expect(r.raw).toContain('congruent_directory_vulnerabilities{kind="whitelisted"} 3');
+    expect(r.raw).toContain("congruent_directory_hosts_vulnerable 1");
   });
 
   it("never logs a token", async () => {

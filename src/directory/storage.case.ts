@@ -174,7 +174,7 @@ export function runStorageConformance(opts: StorageConformanceOptions): void {
     test("reports: stored newest first, host state follows the last one", async () => {
       await db.createHost(host("web1", { channel: "stable" }), "h1");
       await db.createHost(host("web2"), "h2");
-      expect((await db.listHostStates()).find((h) => h.name === "web1")).toEqual({ name: "web1", channel: "stable", lastResult: null, lastReportAt: null, lastRelease: null });
+      expect((await db.listHostStates()).find((h) => h.name === "web1")).toEqual({ name: "web1", channel: "stable", lastResult: null, lastReportAt: null, lastRelease: null, lastVulnerabilities: null });
       const first = await db.addReport("web1", report("switched"), "2025-01-01T00:00:01.000Z");
       expect(first).toMatchObject({ host: "web1", result: "switched", receivedAt: "2025-01-01T00:00:01.000Z" });
       const deferred = [{ service: "postgresql", action: "restart" as const, why: ["shared_buffers"] }];
@@ -186,8 +186,12 @@ export function runStorageConformance(opts: StorageConformanceOptions): void {
       expect(await db.listReports("web1", 1)).toHaveLength(1);
       expect(await db.addReport("nope", report("failed"), T0)).toBeNull();
       expect(await db.listHostStates({ channel: "stable" })).toEqual([
-        { name: "web1", channel: "stable", lastResult: "deferred", lastReportAt: "2025-01-01T00:00:02.000Z", lastRelease: { channel: "stable", number: 2 } },
+        { name: "web1", channel: "stable", lastResult: "deferred", lastReportAt: "2025-01-01T00:00:02.000Z", lastRelease: { channel: "stable", number: 2 }, lastVulnerabilities: null },
       ]);
+      // vulnscan counts stick until a later report carries new ones.
+      await db.addReport("web1", report("switched", { vulnerabilities: { total: 4, whitelisted: 1 } }), "2025-01-01T00:00:03.000Z");
+      await db.addReport("web1", report("unchanged"), "2025-01-01T00:00:04.000Z");
+      expect((await db.listHostStates())[0]!.lastVulnerabilities).toEqual({ total: 4, whitelisted: 1 });
       await db.deleteHost("web1");
       expect(await db.listReports("web1", 10)).toEqual([]);
     });

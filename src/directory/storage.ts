@@ -71,6 +71,8 @@ export interface HostState {
   lastReportAt: string | null;
   /** The release the host last reported running, in its channel. */
   lastRelease: { channel: string; number: number } | null;
+  /** vulnscan counts from the host's latest report that carried them. */
+  lastVulnerabilities: { total: number; whitelisted: number } | null;
 }
 
 /** What reports survive: the last `keepLast` per host, and every failure younger than `failureDays`. */

@@ -1,28 +1,12 @@
 import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import Database from "better-sqlite3";
 import { CongruentError } from "../errors.js";
 
 export type IndexDb = Database.Database;
 
-/**
- * Where the index and downloads live: `--cache-dir`, else `$CONGRUENT_VULNSCAN_CACHE`,
- * else `$XDG_CACHE_HOME/congruent/vulnscan`, else `~/.cache/congruent/vulnscan`.
- *
- * @example defaultCacheDir() // "/root/.cache/congruent/vulnscan"
- */
-export function cacheDir(explicit?: string): string {
-  if (explicit) return path.resolve(explicit);
-  if (process.env.CONGRUENT_VULNSCAN_CACHE) return path.resolve(process.env.CONGRUENT_VULNSCAN_CACHE);
-  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache");
-  return path.join(base, "congruent", "vulnscan");
-}
+import { indexFile } from "./paths.js";
 
-/** `<cache>/index.sqlite` */
-export function indexFile(dir: string): string {
-  return path.join(dir, "index.sqlite");
-}
+export { cacheDir, indexFile } from "./paths.js";
 
 /**
  * Schema migrations, applied in order; `PRAGMA user_version` is the number applied.

@@ -113,6 +113,7 @@ const hostState = (r: Row): HostState => ({
   lastResult: (r.last_result as string | null) ?? null,
   lastReportAt: (r.last_report_at as string | null) ?? null,
   lastRelease: r.last_release_number == null ? null : { channel: r.last_release_channel as string, number: r.last_release_number as number },
+  lastVulnerabilities: r.last_vulnerabilities == null ? null : { total: Number(r.last_vulnerabilities), whitelisted: Number(r.last_whitelisted) },
 });
 
 const json = (v: unknown) => (v === undefined || v === null ? null : JSON.stringify(v));
@@ -221,7 +222,7 @@ export class PostgresStorage implements Storage {
 
   async listHostStates(filter?: HostFilter): Promise<HostState[]> {
     const { where, args } = filterSql(filter);
-    const sql = `SELECT name, channel, last_result, last_report_at, last_release_channel, last_release_number FROM hosts${where} ORDER BY name`;
+    const sql = `SELECT name, channel, last_result, last_report_at, last_release_channel, last_release_number, last_vulnerabilities, last_whitelisted FROM hosts${where} ORDER BY name`;
     return (await this.rows(sql, args)).map(hostState);
   }
 
@@ -287,13 +288,12 @@ export class PostgresStorage implements Storage {
   async addReport(host: string, report: Report, receivedAt: string): Promise<StoredReport | null> {
     return transaction(this.pool, async (q) => {
       const rel = report.release;
-      const updated = await q.query("UPDATE hosts SET last_result = $1, last_report_at = $2, last_release_channel = $3, last_release_number = $4 WHERE name = $5", [
-        report.result,
-        receivedAt,
-        rel?.channel ?? null,
-        rel?.number ?? null,
-        host,
-      ]);
+      const v = report.vulnerabilities;
+      const updated = await q.query(
+        `UPDATE hosts SET last_result = $1, last_report_at = $2, last_release_channel = $3, last_release_number = $4,
+           last_vulnerabilities = coalesce($5, last_vulnerabilities), last_whitelisted = coalesce($6, last_whitelisted) WHERE name = $7`,
+        [report.result, receivedAt, rel?.channel ?? null, rel?.number ?? null, v?.total ?? null, v?.whitelisted ?? null, host],
+      );
       if (!updated.rowCount) return null;
       const [r] = await this.rows("INSERT INTO reports (host, result, received_at, body) VALUES ($1, $2, $3, $4) RETURNING id", [host, report.result, receivedAt, json(report)], q);
       return { ...report, id: Number(r!.id), host, receivedAt };

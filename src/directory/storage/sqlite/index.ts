@@ -103,6 +103,7 @@ const hostState = (r: Row): HostState => ({
   lastResult: (r.last_result as string | null) ?? null,
   lastReportAt: (r.last_report_at as string | null) ?? null,
   lastRelease: r.last_release_number == null ? null : { channel: r.last_release_channel as string, number: r.last_release_number as number },
+  lastVulnerabilities: r.last_vulnerabilities == null ? null : { total: Number(r.last_vulnerabilities), whitelisted: Number(r.last_whitelisted) },
 });
 
 function hostParams(h: Host) {
@@ -170,7 +171,8 @@ export class SqliteStorage implements Storage {
       listReleases: p("SELECT * FROM releases WHERE channel = ? ORDER BY number"),
       insertReport: p("INSERT INTO reports (host, result, received_at, body) VALUES (?, ?, ?, ?)"),
       lastResult: p(
-        "UPDATE hosts SET last_result = ?, last_report_at = ?, last_release_channel = ?, last_release_number = ? WHERE name = ?",
+        `UPDATE hosts SET last_result = ?, last_report_at = ?, last_release_channel = ?, last_release_number = ?,
+           last_vulnerabilities = coalesce(?, last_vulnerabilities), last_whitelisted = coalesce(?, last_whitelisted) WHERE name = ?`,
       ),
       listReports: p("SELECT * FROM reports WHERE host = ? ORDER BY id DESC LIMIT ?"),
       prune: p(
@@ -241,7 +243,7 @@ export class SqliteStorage implements Storage {
 
   async listHostStates(filter?: HostFilter): Promise<HostState[]> {
     const { where, args } = filterSql(filter);
-    const sql = `SELECT name, channel, last_result, last_report_at, last_release_channel, last_release_number FROM hosts${where} ORDER BY name`;
+    const sql = `SELECT name, channel, last_result, last_report_at, last_release_channel, last_release_number, last_vulnerabilities, last_whitelisted FROM hosts${where} ORDER BY name`;
     return (this.db.prepare(sql).all(...args) as Row[]).map(hostState);
   }
 
@@ -294,7 +296,8 @@ export class SqliteStorage implements Storage {
   async addReport(host: string, report: Report, receivedAt: string): Promise<StoredReport | null> {
     return this.db.transaction(() => {
       const rel = report.release;
-      const changed = this.st.lastResult.run(report.result, receivedAt, rel?.channel ?? null, rel?.number ?? null, host).changes;
+      const v = report.vulnerabilities;
+      const changed = this.st.lastResult.run(report.result, receivedAt, rel?.channel ?? null, rel?.number ?? null, v?.total ?? null, v?.whitelisted ?? null, host).changes;
       if (!changed) return null;
       const id = Number(this.st.insertReport.run(host, report.result, receivedAt, JSON.stringify(report)).lastInsertRowid);
       return { ...report, id, host, receivedAt };

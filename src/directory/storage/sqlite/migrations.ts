@@ -58,4 +58,12 @@ CREATE TABLE reports (
 CREATE INDEX reports_host_id ON reports (host, id);
 `,
   },
+  {
+    // The fleet's exposure: the vulnscan counts of each host's last report that carried them.
+    version: 2,
+    sql: `
+ALTER TABLE hosts ADD COLUMN last_vulnerabilities INTEGER;
+ALTER TABLE hosts ADD COLUMN last_whitelisted INTEGER;
+`,
+  },
 ];

@@ -1,0 +1,35 @@
+import { statSync } from "node:fs";
+
+export interface Exposure {
+  /** Open (not whitelisted) CVE findings in the generation's closure. */
+  total: number;
+  whitelisted: number;
+  /** mtime of the vulnerability index the counts came from. */
+  indexMtimeMs: number;
+}
+
+/**
+ * vulnscan counts for a generation, when this host has a vulnerability index (`congruent
+ * vulnscan update` ran; `$CONGRUENT_VULNSCAN_CACHE` or ~/.cache/congruent/vulnscan). The scan
+ * is repeated only when the generation or the index changed since `last`.
+ *
+ * @example await exposure(stateDir, generation, lastRun?.exposure) // { total: 2, whitelisted: 0, … }
+ */
+export async function exposure(stateDir: string, generation: string, last: (Exposure & { generation: string }) | undefined): Promise<(Exposure & { generation: string }) | undefined> {
+  const { cacheDir, indexFile } = await import("../vulnscan/paths.js");
+  let indexMtimeMs: number;
+  try {
+    indexMtimeMs = statSync(indexFile(cacheDir())).mtimeMs;
+  } catch {
+    return undefined; // no index on this host: nothing to report
+  }
+  if (last && last.generation === generation && last.indexMtimeMs === indexMtimeMs) return last;
+  const { scan } = await import("../vulnscan/index.js");
+  const result = await scan({ paths: [generation], stateDir });
+  return {
+    generation,
+    indexMtimeMs,
+    total: result.results.reduce((n, r) => n + r.affected.length, 0),
+    whitelisted: result.results.reduce((n, r) => n + r.whitelisted.length, 0),
+  };
+}
