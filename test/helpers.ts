@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
-import { createServer, request } from "node:http";
+import { request } from "node:http";
 import os from "node:os";
 import path from "node:path";
 
@@ -11,16 +11,7 @@ export function tempDir(prefix = "congruent-test-"): string {
   return mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-/** A port the OS just had free on loopback. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
-}
+export { freePort } from "./support/ports.js";
 
 export interface CliResult {
   code: number;

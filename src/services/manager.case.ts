@@ -6,6 +6,7 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CongruentError } from "../errors.js";
 import type { ServiceDefinition, ServiceManager } from "./manager.js";
+import { freePort } from "../../test/support/ports.js";
 
 /** Every test of the suite, by title: a backend may skip some, always with a reason. */
 export const conformanceTests = [
@@ -260,15 +261,6 @@ async function nginxSite(stateDir: string, body: string) {
 }
 
 /** A port the OS just handed out and released. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on("error", reject);
-  });
-}
 
 function get(port: number, urlPath = "/"): Promise<string> {
   return new Promise((resolve, reject) => {

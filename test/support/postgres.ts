@@ -1,8 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { freePort } from "./ports.js";
 
 /** Where Debian's postgresql-15 puts its server programs; `$CONGRUENT_PG_BIN` overrides. */
 export const PG_BIN = process.env.CONGRUENT_PG_BIN ?? "/usr/lib/postgresql/15/bin";
@@ -24,14 +24,6 @@ export interface TempPostgres {
   stop(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
-}
 
 const alive = (pid: number) => {
   try {
