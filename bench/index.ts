@@ -1,3 +1,5 @@
+import { benchAgentUnchanged } from "./agent-unchanged.js";
+import { benchDirectoryPoll } from "./directory-poll.js";
 import { benchSwitchUnchanged } from "./switch-unchanged.js";
 import { benchUserscan } from "./userscan.js";
 import { benchVulnscan } from "./vulnscan.js";
@@ -7,6 +9,8 @@ import { benchVulnscan } from "./vulnscan.js";
 const only = process.argv[2];
 const benches: Record<string, () => Promise<void>> = {
   "switch-unchanged": benchSwitchUnchanged,
+  "directory-poll": benchDirectoryPoll,
+  "agent-unchanged": benchAgentUnchanged,
   userscan: benchUserscan,
   vulnscan: benchVulnscan,
 };

@@ -1,6 +1,8 @@
 import type { z } from "zod";
 import type * as api from "./api.js";
+import { STATUS_CODES } from "node:http";
 import { CongruentError } from "../errors.js";
+import { httpRequest, type Answer } from "./http-request.js";
 
 // Types only: the agent loads this file on every run, so it must not pull zod or fastify in.
 type In<K extends keyof typeof api> = (typeof api)[K] extends z.ZodType ? z.input<(typeof api)[K]> : never;
@@ -31,7 +33,7 @@ export class DirectoryHttpError extends CongruentError {
 export type ConfigResult = { status: 200; etag: string; config: api.HostConfig } | { status: 304 };
 
 /**
- * A small client for the directory's `/v1` API on Node's global fetch. Errors are
+ * A small client for the directory's `/v1` API (node:http; see http-request.ts). Errors are
  * CongruentErrors: `E_DIRECTORY_UNREACHABLE` when no answer came (connection refused, DNS,
  * timeout, or a 502/503/504 from a proxy in front), so an agent can fall back to its saved
  * description; otherwise a {@link DirectoryHttpError} (`E_DIRECTORY_HTTP`) naming the URL, the
@@ -51,38 +53,34 @@ export class DirectoryClient {
     this.timeoutMs = opts.timeoutMs ?? 10_000;
   }
 
-  /** One request; returns the raw Response for 2xx and 304, throws otherwise. */
-  private async send(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  /** One request; returns the answer for 2xx and 304, throws otherwise. */
+  private async send(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
     const url = `${this.url}${path}`;
-    const init: RequestInit = { method, headers: { ...headers, authorization: `Bearer ${this.token}`, accept: "application/json" }, signal: AbortSignal.timeout(this.timeoutMs) };
-    if (body !== undefined) {
-      init.body = JSON.stringify(body);
-      (init.headers as Record<string, string>)["content-type"] = "application/json";
-    }
-    let res: Response;
+    const all: Record<string, string> = { ...headers, authorization: `Bearer ${this.token}`, accept: "application/json" };
+    if (body !== undefined) all["content-type"] = "application/json";
+    let res: Answer;
     try {
-      res = await fetch(url, init);
+      res = await httpRequest(method, url, all, body === undefined ? undefined : JSON.stringify(body), this.timeoutMs);
     } catch (error) {
-      const e = error as Error & { cause?: { code?: string; message?: string } };
-      const why = e.name === "TimeoutError" ? `no answer within ${this.timeoutMs} ms` : (e.cause?.code ?? e.cause?.message ?? e.message);
+      const e = error as NodeJS.ErrnoException;
+      const why = e.name === "TimeoutError" ? `no answer within ${this.timeoutMs} ms` : (e.code ?? e.message);
       throw new CongruentError("E_DIRECTORY_UNREACHABLE", `${method} ${url}: directory unreachable (${why})`);
     }
-    if (res.ok || res.status === 304) return res;
-    const text = await res.text().catch(() => "");
+    if ((res.status >= 200 && res.status < 300) || res.status === 304) return res;
     let parsed: { error?: string; code?: string; field?: string } = {};
     try {
-      parsed = JSON.parse(text);
+      parsed = JSON.parse(res.body);
     } catch {
-      parsed = { error: text.slice(0, 200) };
+      parsed = { error: res.body.slice(0, 200) };
     }
-    const message = `${method} ${url}: HTTP ${res.status}: ${parsed.error ?? res.statusText}`;
+    const message = `${method} ${url}: HTTP ${res.status}: ${parsed.error ?? STATUS_CODES[res.status] ?? ""}`;
     if ([502, 503, 504].includes(res.status)) throw new CongruentError("E_DIRECTORY_UNREACHABLE", `${message} (directory unreachable behind a proxy, or shutting down)`);
     throw new DirectoryHttpError(message, res.status, parsed.code, parsed.field);
   }
 
   private async json<T>(method: string, path: string, body?: unknown): Promise<T> {
     const res = await this.send(method, path, body);
-    return (res.status === 204 ? undefined : await res.json()) as T;
+    return (res.status === 204 || res.body === "" ? undefined : JSON.parse(res.body)) as T;
   }
 
   // --- the agent's two calls ---
@@ -91,7 +89,7 @@ export class DirectoryClient {
   async getConfig(host: string, etag?: string): Promise<ConfigResult> {
     const res = await this.send("GET", `/v1/hosts/${enc(host)}/config`, undefined, etag ? { "if-none-match": etag } : {});
     if (res.status === 304) return { status: 304 };
-    return { status: 200, etag: res.headers.get("etag") ?? "", config: (await res.json()) as api.HostConfig };
+    return { status: 200, etag: String(res.headers.etag ?? ""), config: JSON.parse(res.body) as api.HostConfig };
   }
 
   postReport(host: string, report: In<"Report">): Promise<api.StoredReport> {
@@ -106,7 +104,7 @@ export class DirectoryClient {
 
   /** Prometheus text of GET /metrics. */
   async metrics(): Promise<string> {
-    return (await this.send("GET", "/metrics")).text();
+    return (await this.send("GET", "/metrics")).body;
   }
 
   createResourceGroup(rg: In<"ResourceGroupCreate">): Promise<api.ResourceGroup> {
