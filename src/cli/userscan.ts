@@ -100,7 +100,7 @@ Examples:
           exclude.push(...parseGlobFile(text));
         }
         if (process.stderr.isTTY && !opts.json) bar = await progressBar();
-        const { userscan } = await import("../userscan/index.js");
+        const { userscan, sortLocale } = await import("../userscan/index.js");
         const result = await userscan({
           paths,
           storeDir: opts.storeDir,
@@ -120,7 +120,7 @@ Examples:
         });
         bar?.stop();
         report(opts.json, result, () => {
-          if (opts.list) return listText(result.references);
+          if (opts.list) return listText(result.references, sortLocale);
           const mib = (result.bytes / 1048576).toFixed(1);
           const inStore = result.references.filter((r) => r.inStore).length;
           return `${result.files} files (${result.filesRead} read, ${result.filesCached} cached, ${mib} MiB), ${inStore} store paths referenced; roots: ${result.rootsAdded.length} added, ${result.rootsRemoved.length} removed`;
@@ -138,13 +138,19 @@ Examples:
 }
 
 /** `<file>: <store path> …`, one line per file, only paths in the store (as they would be rooted). */
-function listText(references: { storePath: string; inStore: boolean; files: string[] }[]): string {
+function listText(references: { storePath: string; inStore: boolean; files: string[] }[], sortLocale: <T>(items: T[], key: (item: T) => string) => T[]): string {
   const byFile = new Map<string, string[]>();
   for (const r of references) {
     if (!r.inStore) continue;
-    for (const f of r.files) byFile.set(f, [...(byFile.get(f) ?? []), r.storePath]);
+    for (const f of r.files) {
+      const refs = byFile.get(f);
+      if (refs) refs.push(r.storePath);
+      else byFile.set(f, [r.storePath]);
+    }
   }
-  return [...byFile].sort((a, b) => a[0].localeCompare(b[0])).map(([f, refs]) => `${f}: ${refs.join(" ")}`).join("\n");
+  let text = "";
+  for (const f of sortLocale([...byFile.keys()], (k) => k)) text += `${text ? "\n" : ""}${f}: ${(byFile.get(f) as string[]).join(" ")}`;
+  return text;
 }
 
 /** A one-line counter on the terminal (cli-progress, loaded only when there is a terminal). */

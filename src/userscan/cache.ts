@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { CongruentError } from "../errors.js";
-import type { CacheEntry, FileResult, ReaderSettings } from "./file.js";
+import type { CacheEntry, ReaderSettings } from "./file.js";
 
 /**
  * The cache file is two lines: a JSON header saying what made it, then one JSON object
@@ -52,11 +52,11 @@ export function loadCache(file: string, settings: ReaderSettings): LoadedCache {
   return { body: text.slice(nl + 1) };
 }
 
-/**
- * Turn a cache body into a lookup; undefined if it does not parse. Entries are checked when
- * looked up, so one bad entry costs a read of that file, not the cache.
- */
-export function cacheLookup(body: string): ((key: string) => CacheEntry | undefined) | undefined {
+/** A cache body's entry: `[size, mtimeMs, ctimeMs, uid, [refs…]]`, as parsed. */
+export type CacheRow = [number, number, number, number, string[]];
+
+/** A parsed cache body (`"<dev>:<ino>"` → row, rows unchecked), or undefined if it does not parse. */
+export function parseCacheBody(body: string): Record<string, unknown> | undefined {
   let files: unknown;
   try {
     files = JSON.parse(body);
@@ -64,28 +64,37 @@ export function cacheLookup(body: string): ((key: string) => CacheEntry | undefi
     return undefined;
   }
   if (typeof files !== "object" || files === null || Array.isArray(files)) return undefined;
-  const table = files as Record<string, unknown>;
+  return files as Record<string, unknown>;
+}
+
+/** `e` if it is a well-formed row, else undefined: one bad entry costs a read of that file, not the cache. */
+export function cacheRow(e: unknown): CacheRow | undefined {
+  if (!Array.isArray(e) || e.length !== 5) return undefined;
+  if (typeof e[0] !== "number" || typeof e[1] !== "number" || typeof e[2] !== "number" || typeof e[3] !== "number") return undefined;
+  const refs: unknown = e[4];
+  if (!Array.isArray(refs)) return undefined;
+  for (const r of refs) if (typeof r !== "string") return undefined;
+  return e as CacheRow;
+}
+
+/**
+ * Turn a cache body into a lookup; undefined if it does not parse. Entries are checked when
+ * looked up, so one bad entry costs a read of that file, not the cache.
+ */
+export function cacheLookup(body: string): ((key: string) => CacheEntry | undefined) | undefined {
+  const table = parseCacheBody(body);
+  if (!table) return undefined;
   return (key) => {
-    if (!Object.hasOwn(table, key)) return undefined;
-    const e = table[key];
-    if (!Array.isArray(e) || e.length !== 5) return undefined;
-    const [size, mtimeMs, ctimeMs, uid, refs] = e as unknown[];
-    if (typeof size !== "number" || typeof mtimeMs !== "number" || typeof ctimeMs !== "number" || typeof uid !== "number") return undefined;
-    if (!Array.isArray(refs) || !refs.every((r) => typeof r === "string")) return undefined;
-    return { size, mtimeMs, ctimeMs, uid, refs: refs as string[] };
+    const row = Object.hasOwn(table, key) ? cacheRow(table[key]) : undefined;
+    return row && { size: row[0], mtimeMs: row[1], ctimeMs: row[2], uid: row[3], refs: row[4] };
   };
 }
 
 /**
- * Write the cache for the files seen in this run only: entries of files that vanished are
- * dropped by not being written. Atomic: temp file, then rename.
+ * Write the cache for the files seen in this run only (`files`: key → row): entries of files
+ * that vanished are dropped by not being written. Atomic: temp file, then rename.
  */
-export function saveCache(file: string, settings: ReaderSettings, results: Iterable<FileResult>): void {
-  const files: Record<string, [number, number, number, number, string[]]> = {};
-  for (const r of results) {
-    if (r.error !== undefined || r.warning !== undefined || r.key === undefined) continue;
-    files[r.key] = [r.size as number, r.mtimeMs as number, r.ctimeMs as number, r.uid as number, r.refs];
-  }
+export function saveCache(file: string, settings: ReaderSettings, files: Record<string, CacheRow>): void {
   const header: CacheHeader = { format: CACHE_FORMAT, version: CACHE_VERSION, settings };
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const tmp = `${file}.tmp-${process.pid}`;

@@ -1,7 +1,7 @@
 import fs from "node:fs";
-import { isGzip, scanGzip, scanZip } from "./archives.js";
+import type * as Archives from "./archives.js";
 import { globMatcher } from "./glob.js";
-import { hasPrefix, refPattern, scanBuffer, type RefPattern } from "./scan.js";
+import { refPattern, scanFrom, type RefPattern } from "./scan.js";
 import { reason } from "./walk.js";
 
 /**
@@ -14,7 +14,7 @@ export const CHUNK = 128 << 10;
 /** What the reader learnt about one file. */
 export interface FileResult {
   path: string;
-  /** `<dev>:<ino>`: the cache key. Absent when the file could not be opened. */
+  /** `<dev>:<ino>`: the cache key. Absent when the file could not be opened, or was not stat'ed. */
   key?: string;
   uid?: number;
   size?: number;
@@ -30,6 +30,8 @@ export interface FileResult {
   error?: string;
   /** Set when an archive inside it could be read only in part. */
   warning?: string;
+  /** Set by readSync when the file is an archive whose contents are still to be scanned (readFile does it). */
+  archive?: "gzip" | "zip";
 }
 
 /** The cached facts about a file; an entry is valid while size, mtime and ctime are unchanged. */
@@ -49,19 +51,22 @@ export interface ReaderSettings {
   unzip: string[];
 }
 
-/** A reader: settings compiled once, one buffer reused for every file. */
+/** A reader: settings compiled once, one buffer (and one set of references) reused for every file. */
 export interface Reader {
   pattern: RefPattern;
   quickcheck: number;
   unzip: (p: string) => boolean;
   buf: Buffer;
+  refs: Set<string>;
   lookup?: ((key: string) => CacheEntry | undefined) | undefined;
 }
 
 export function makeReader(settings: ReaderSettings, lookup?: (key: string) => CacheEntry | undefined): Reader {
   const pattern = refPattern(settings.storeDir);
-  return { pattern, quickcheck: settings.quickcheck, unzip: globMatcher(settings.unzip), buf: Buffer.allocUnsafe(CHUNK + pattern.carry), lookup };
+  return { pattern, quickcheck: settings.quickcheck, unzip: globMatcher(settings.unzip), buf: Buffer.allocUnsafe(CHUNK + pattern.carry), refs: new Set(), lookup };
 }
+
+const NO_REFS: string[] = [];
 
 /**
  * Find the references in one regular file. With a cache, an unchanged file (same device,
@@ -81,37 +86,72 @@ export async function readFile(reader: Reader, path: string): Promise<FileResult
       }
     }
   }
+  const result = readSync(reader, path, true);
+  return result.archive ? finishArchive(reader, result) : result;
+}
+
+/**
+ * The synchronous part of readFile, without the cache: open, read and scan, close. No promise,
+ * no closure: this runs once per file on the hot path. The file is fstat'ed (for the cache key,
+ * size, times and owner) when `stat` is true, else only when it holds references (the owner of
+ * the roots). When it is an archive, `archive` says so and finishArchive scans the contents.
+ */
+export function readSync(reader: Reader, path: string, stat: boolean): FileResult {
   let fd: number;
   try {
     fd = fs.openSync(path, "r");
   } catch (error) {
-    return { path, refs: [], cached: false, bytes: 0, error: reason(error) };
+    return { path, refs: NO_REFS, cached: false, bytes: 0, error: reason(error) };
   }
-  let st: fs.Stats;
-  const refs = new Set<string>();
-  let bytes = 0;
-  let gzip = false;
+  const refs = reader.refs;
+  refs.clear();
+  let result: FileResult;
   try {
-    st = fs.fstatSync(fd);
-    ({ bytes, gzip } = readChunks(reader, fd, st.size, refs));
+    const st = stat ? fs.fstatSync(fd) : undefined;
+    const read = readChunks(reader, fd, st ? st.size : -1, refs);
+    result = { path, refs: NO_REFS, cached: false, bytes: read >= 0 ? read : -read - 1 };
+    if (read < 0) result.archive = "gzip";
+    else if (reader.unzip(path)) result.archive = "zip";
+    const owner = st ?? (refs.size > 0 || result.archive ? fs.fstatSync(fd) : undefined);
+    if (owner) {
+      result.uid = owner.uid;
+      if (st) {
+        result.key = `${st.dev}:${st.ino}`;
+        result.size = st.size;
+        result.mtimeMs = st.mtimeMs;
+        result.ctimeMs = st.ctimeMs;
+      }
+    }
   } catch (error) {
-    return { path, refs: [], cached: false, bytes, error: reason(error) };
+    return { path, refs: NO_REFS, cached: false, bytes: 0, error: reason(error) };
   } finally {
     fs.closeSync(fd);
   }
-  const result: FileResult = { path, key: `${st.dev}:${st.ino}`, uid: st.uid, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, refs: [], cached: false, bytes };
-  const archive = gzip ? await scanGzip(reader.pattern, path) : reader.unzip(path) ? await scanZip(reader.pattern, path) : undefined;
-  if (archive) {
-    for (const r of archive.refs) refs.add(r);
-    result.bytes += archive.bytes;
-    if (archive.error) result.warning = `${path}: ${archive.error}`;
-  }
-  result.refs = [...refs];
+  if (refs.size > 0) result.refs = [...refs];
   return result;
 }
 
-/** The chunk loop: read, scan, keep the tail, repeat. No per-byte JavaScript on the way. */
-function readChunks(reader: Reader, fd: number, size: number, refs: Set<string>): { bytes: number; gzip: boolean } {
+let archives: Promise<typeof Archives> | undefined;
+
+/** Scan the contents of the archive readSync found (gzip, or a zip matching --unzip). */
+export async function finishArchive(reader: Reader, result: FileResult): Promise<FileResult> {
+  // Loaded on the first archive only: streams and zlib cost start-up time most scans need not pay.
+  archives ??= import("./archives.js");
+  const { scanGzip, scanZip } = await archives;
+  const scan: Archives.ArchiveScan = result.archive === "gzip" ? await scanGzip(reader.pattern, result.path) : await scanZip(reader.pattern, result.path);
+  delete result.archive;
+  if (scan.refs.size > 0) result.refs = [...new Set([...result.refs, ...scan.refs])];
+  result.bytes += scan.bytes;
+  if (scan.error) result.warning = `${result.path}: ${scan.error}`;
+  return result;
+}
+
+/**
+ * The chunk loop: read, scan, keep the tail, repeat. No per-byte JavaScript on the way. `size`
+ * is the file's size when known (saves the read that returns 0), else -1. Returns the bytes
+ * read, or -(bytes + 1) when the file starts with gzip's magic bytes (then nothing is scanned).
+ */
+function readChunks(reader: Reader, fd: number, size: number, refs: Set<string>): number {
   const { buf, pattern, quickcheck } = reader;
   let keep = 0;
   let bytes = 0;
@@ -123,16 +163,18 @@ function readChunks(reader: Reader, fd: number, size: number, refs: Set<string>)
     const end = keep + n;
     if (first) {
       first = false;
-      if (isGzip(buf, end)) return { bytes, gzip: true };
+      // gzip's magic bytes: 1f 8b, method 8 (deflate).
+      if (end >= 3 && buf[0] === 0x1f && buf[1] === 0x8b && buf[2] === 0x08) return -bytes - 1;
     }
-    const final = n === 0 || bytes >= size;
+    const final = n === 0 || (size >= 0 && bytes >= size);
     // Most chunks hold no prefix at all: one native search says so, and nothing else runs.
-    const found = hasPrefix(pattern, buf, end);
-    sawPrefix ||= found;
+    const view = end === buf.length ? buf : buf.subarray(0, end);
+    const at = view.indexOf(pattern.prefix);
+    sawPrefix ||= at >= 0;
     // The quick check: no store prefix in the head means no reference worth the rest.
-    if (!sawPrefix && (final || (quickcheck > 0 && bytes >= quickcheck))) return { bytes, gzip: false };
-    const from = found ? scanBuffer(pattern, buf, end, final, refs) : final ? end : Math.max(0, end - pattern.carry);
-    if (final) return { bytes, gzip: false };
+    if (!sawPrefix && (final || (quickcheck > 0 && bytes >= quickcheck))) return bytes;
+    const from = at >= 0 ? scanFrom(pattern, view, at, final, refs) : final ? end : Math.max(0, end - pattern.carry);
+    if (final) return bytes;
     buf.copyWithin(0, from, end);
     keep = end - from;
   }

@@ -3,13 +3,13 @@ import os from "node:os";
 import path from "node:path";
 import { CongruentError } from "../errors.js";
 import { STORE_BASENAME_RE } from "../store/name.js";
-import { acquireLock, loadCache, saveCache } from "./cache.js";
-import type { FileResult, ReaderSettings } from "./file.js";
+import { acquireLock, cacheRow, loadCache, parseCacheBody, saveCache, type CacheRow } from "./cache.js";
+import type { ReaderSettings } from "./file.js";
 import { globMatcher } from "./glob.js";
 import { applyRoots, rootLink, userNameResolver } from "./roots.js";
 import { refPattern, scanString } from "./scan.js";
 import { newWalkState, walk } from "./walk.js";
-import { createPool } from "./workers.js";
+import { createPool, type BatchResult } from "./workers.js";
 
 export interface UserscanOptions {
   /** Files and directories to scan. */
@@ -32,7 +32,7 @@ export interface UserscanOptions {
   unzip?: string[];
   /** KiB of a file's head that must hold a store prefix for the rest to be read; 0 = always read all. Default 512. */
   quickcheckKiB?: number;
-  /** Reader threads; 0 reads in this thread. Default: the number of CPUs, at most 4. */
+  /** Reader threads besides this one (which reads too); 0 reads in this thread only. Default: the number of CPUs less one, at most 3. */
   threads?: number;
   /** How long to wait for another run holding the cache's lock. Default 10 minutes. */
   lockTimeoutMs?: number;
@@ -63,8 +63,10 @@ export interface UserscanResult {
   bytes: number;
 }
 
-/** Files per message to a reader thread: enough to amortise the message, small enough to balance. */
-const BATCH = 64;
+/** Files to read from which worker threads are worth starting (they take tens of milliseconds to load). */
+const SPAWN_FILES = 2000;
+
+
 
 /**
  * Scan `paths` for store-path references and register each referenced store path as a GC root
@@ -95,14 +97,20 @@ export async function userscan(options: UserscanOptions): Promise<UserscanResult
   try {
     const cache = options.cacheFile ? loadCache(path.resolve(options.cacheFile), settings) : {};
     if (cache.warning) warn(cache.warning);
-    const threads = options.threads ?? Math.min(os.availableParallelism(), 4);
-    const pool = createPool(threads, settings, cache.body);
+    // The cache is answered here, in one loop of stat calls: a warm rescan creates no promise
+    // and sends no message per file. Rows of unchanged files are carried over as parsed.
+    const table = cache.body === undefined ? undefined : parseCacheBody(cache.body);
+    const stat = options.cacheFile !== undefined;
+    const saved: Record<string, CacheRow> = {};
+    let savedKeys = 0;
+    let cacheChanged = table === undefined;
+    const threads = options.threads ?? Math.min(os.availableParallelism() - 1, 3);
+    const pool = createPool(threads, settings);
     const state = newWalkState();
-    const results: FileResult[] = [];
     const pattern = refPattern(storeDir);
     const byRef = new Map<string, Set<string>>();
     const owners = new Map<string, number>();
-    const note = (file: string, uid: number, refs: Iterable<string>) => {
+    const note = (file: string, uid: number, refs: readonly string[]) => {
       let any = false;
       for (const ref of refs) {
         if (!STORE_BASENAME_RE.test(ref)) continue; // a tampered cache cannot invent references
@@ -114,45 +122,65 @@ export async function userscan(options: UserscanOptions): Promise<UserscanResult
       if (any) owners.set(file, uid);
     };
     let files = 0;
+    let filesRead = 0;
+    let filesCached = 0;
     let bytes = 0;
-    const collect = (batch: FileResult[]) => {
-      for (const r of batch) {
-        results.push(r);
-        bytes += r.bytes;
-        if (r.error !== undefined) state.unreadable.push({ path: r.path, error: r.error });
-        else note(r.path, r.uid as number, r.refs);
+    const collect = (batch: BatchResult) => {
+      bytes += batch.bytes;
+      filesRead += batch.files;
+      for (const r of batch.results) {
+        if (r.error !== undefined) {
+          filesRead--;
+          state.unreadable.push({ path: r.path, error: r.error });
+        } else if (r.refs.length > 0) note(r.path, r.uid as number, r.refs);
         if (r.warning !== undefined) warn(r.warning);
+        else if (stat && r.error === undefined && r.key !== undefined) {
+          if (saved[r.key] === undefined) savedKeys++;
+          saved[r.key] = [r.size as number, r.mtimeMs as number, r.ctimeMs as number, r.uid as number, r.refs];
+        }
       }
       options.onProgress?.({ files, bytes });
     };
 
     try {
-      const inflight = new Set<Promise<void>>();
-      const maxInflight = Math.max(threads, 1) * 2;
-      let batch: string[] = [];
-      const flush = async () => {
-        const p: Promise<void> = pool.read(batch).then(collect);
-        batch = [];
-        inflight.add(p);
-        void p.finally(() => inflight.delete(p)).catch(() => undefined);
-        if (inflight.size >= maxInflight) await Promise.race(inflight);
-      };
+      // The walk first (with the cache's answers), then the reading: the threads, started once
+      // there is enough to read, load while this thread walks; then all take files from one list.
+      const toRead: string[] = [];
       const excluded = globMatcher(options.exclude ?? []);
       for (const entry of walk({ paths, excluded }, state)) {
-        files++;
-        if (entry.kind === "symlink") note(entry.path, entry.uid, scanString(pattern, entry.target));
-        else {
-          batch.push(entry.path);
-          if (batch.length >= BATCH) await flush();
+        if ((++files & 1023) === 0) options.onProgress?.({ files, bytes });
+        if (entry.kind === "symlink") {
+          note(entry.path, entry.uid, scanString(pattern, entry.target));
+          continue;
         }
+        if (table) {
+          const st = fs.statSync(entry.path, { throwIfNoEntry: false });
+          if (st?.isFile()) {
+            const key = `${st.dev}:${st.ino}`;
+            let row = Object.hasOwn(table, key) ? cacheRow(table[key]) : undefined;
+            if (row && row[0] === st.size && row[1] === st.mtimeMs && row[2] === st.ctimeMs) {
+              filesCached++;
+              if (row[3] !== st.uid) {
+                row = [row[0], row[1], row[2], st.uid, row[4]];
+                cacheChanged = true;
+              }
+              if (saved[key] === undefined) savedKeys++;
+              saved[key] = row;
+              if (row[4].length > 0) note(entry.path, st.uid, row[4]);
+              continue;
+            }
+          }
+        }
+        cacheChanged = true;
+        if (toRead.push(entry.path) === SPAWN_FILES) pool.start();
       }
-      if (batch.length > 0) await flush();
-      await Promise.all(inflight);
+      await pool.readAll(toRead, stat, collect);
     } finally {
       await pool.close();
     }
-    if (pool.cacheCorrupt) warn(`${options.cacheFile} is corrupt; scanned everything`);
-    if (options.cacheFile) saveCache(path.resolve(options.cacheFile), settings, results);
+    if (cache.body !== undefined && table === undefined) warn(`${options.cacheFile} is corrupt; scanned everything`);
+    // Nothing read and nothing dropped: the cache on disk already says all this run learnt.
+    if (options.cacheFile && (cacheChanged || savedKeys !== Object.keys(table ?? {}).length)) saveCache(path.resolve(options.cacheFile), settings, saved);
 
     const references = resolveReferences(byRef, storeDir, realStore);
     let changes = { added: [] as string[], removed: [] as string[] };
@@ -166,16 +194,15 @@ export async function userscan(options: UserscanOptions): Promise<UserscanResult
       }
       changes = applyRoots(gcrootsDir, storeDir, desired, paths, state);
     }
-    const cached = results.filter((r) => r.cached).length;
     return {
       references,
       rootsAdded: changes.added,
       rootsRemoved: changes.removed,
-      unreadable: state.unreadable.sort((a, b) => a.path.localeCompare(b.path)),
+      unreadable: sortLocale(state.unreadable, (u) => u.path),
       warnings,
       files,
-      filesRead: results.filter((r) => !r.cached && r.error === undefined).length,
-      filesCached: cached,
+      filesRead,
+      filesCached,
       bytes,
     };
   } finally {
@@ -191,20 +218,39 @@ export async function userscan(options: UserscanOptions): Promise<UserscanResult
 function resolveReferences(byRef: Map<string, Set<string>>, storeDir: string, realStore: string): Reference[] {
   const merged = new Map<string, Reference>();
   let byHash: Map<string, string> | undefined;
+  // Both directories are normalised and a base name holds no slash: joining is concatenating.
+  const real = realStore === "/" ? "/" : `${realStore}/`;
+  const store = storeDir === "/" ? "/" : `${storeDir}/`;
   for (const [base, files] of byRef) {
-    let name: string | undefined = fs.existsSync(path.join(realStore, base)) || isSymlink(path.join(realStore, base)) ? base : undefined;
+    let name: string | undefined = fs.existsSync(real + base) || isSymlink(real + base) ? base : undefined;
     if (name === undefined) {
       byHash ??= storeIndex(realStore);
       name = byHash.get(base.slice(0, 32));
     }
-    const storePath = path.posix.join(storeDir, name ?? base);
-    const ref = merged.get(storePath) ?? { storePath, inStore: name !== undefined, files: [] };
-    ref.files.push(...files);
-    merged.set(storePath, ref);
+    const storePath = store + (name ?? base);
+    const ref = merged.get(storePath);
+    if (ref) for (const f of files) ref.files.push(f);
+    else merged.set(storePath, { storePath, inStore: name !== undefined, files: [...files] });
   }
-  const out = [...merged.values()].sort((a, b) => a.storePath.localeCompare(b.storePath));
+  const out = sortLocale([...merged.values()], (r) => r.storePath);
   for (const r of out) r.files = [...new Set(r.files)].sort();
   return out;
+}
+
+/**
+ * `items` sorted by `key` in `localeCompare` order, the same array (and ties in the same order)
+ * as `items.sort((a, b) => key(a).localeCompare(key(b)))`, but usually at the cost of a plain
+ * code-unit sort: sorted that way first, the result is kept if it is strictly increasing for
+ * localeCompare too (then it is the one order there is); else the collation sort runs.
+ *
+ * @example sortLocale(["b", "a"], (s) => s) // ["a", "b"]
+ */
+export function sortLocale<T>(items: T[], key: (item: T) => string): T[] {
+  const byCode = items.map((item) => ({ item, k: key(item) })).sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
+  let increasing = true;
+  for (let i = 1; i < byCode.length && increasing; i++) increasing = (byCode[i - 1] as { k: string }).k.localeCompare((byCode[i] as { k: string }).k) < 0;
+  if (increasing) return byCode.map((e) => e.item);
+  return items.sort((a, b) => key(a).localeCompare(key(b)));
 }
 
 function isSymlink(p: string): boolean {

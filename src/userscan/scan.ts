@@ -43,10 +43,18 @@ export function refPattern(storeDir: string): RefPattern {
  * @example const out = new Set<string>(); scanBuffer(refPattern("/nix/store"), Buffer.from("x /nix/store/8haldpz8zb6ch8cj0cj8s6dw8kshdns0-d/bin"), 48, true, out)
  */
 export function scanBuffer(pattern: RefPattern, buf: Buffer, end: number, final: boolean, out: Set<string>): number {
-  const { prefix } = pattern;
-  const limit = final ? end : Math.max(0, end - pattern.carry);
   const view = end === buf.length ? buf : buf.subarray(0, end);
-  let at = view.indexOf(prefix, 0);
+  return scanFrom(pattern, view, view.indexOf(pattern.prefix, 0), final, out);
+}
+
+/**
+ * scanBuffer over all of `view`, its first prefix already found at `at` (-1: none): a caller
+ * that searched for the prefix anyway does not search the same bytes twice.
+ */
+export function scanFrom(pattern: RefPattern, view: Buffer, at: number, final: boolean, out: Set<string>): number {
+  const { prefix } = pattern;
+  const end = view.length;
+  const limit = final ? end : Math.max(0, end - pattern.carry);
   while (at >= 0 && at < limit) {
     const ref = validate(view, at + prefix.length, end);
     if (ref !== undefined) out.add(ref);

@@ -1,5 +1,4 @@
 import fs from "node:fs";
-import path from "node:path";
 
 /** One thing the walk found that may hold references. */
 export type WalkEntry = { kind: "file"; path: string } | { kind: "symlink"; path: string; target: string; uid: number };

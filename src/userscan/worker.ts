@@ -1,28 +1,44 @@
 import { parentPort, workerData } from "node:worker_threads";
-import { cacheLookup } from "./cache.js";
-import { makeReader, readFile, type ReaderSettings } from "./file.js";
+import { makeReader, type FileResult, type ReaderSettings } from "./file.js";
+import { readShare } from "./workers.js";
 
 /** What the pool sends a worker when it starts. */
 export interface WorkerInit {
   settings: ReaderSettings;
-  cacheBody?: string | undefined;
 }
 
-// One thread of the pool (see workers.ts): receives batches of paths, answers with results.
-// Batches are handled one after the other: the reader's buffer is shared by its files.
-const init = workerData as WorkerInit;
-let lookup: ReturnType<typeof cacheLookup>;
-if (init.cacheBody !== undefined) {
-  lookup = cacheLookup(init.cacheBody);
-  if (lookup === undefined) parentPort?.postMessage({ type: "cache-corrupt" });
+/**
+ * One job: read files of `paths`, taking them from the shared counter (control[0]). The thread
+ * first marks control[slot] entered; if the pool has closed it already (it finished without
+ * this thread), the thread does nothing. Answers once, with its share.
+ */
+export interface WorkerJob {
+  id: number;
+  paths: string[];
+  control: SharedArrayBuffer;
+  slot: number;
+  stat: boolean;
+  /** Every file's result, not only those with something to tell. */
+  full: boolean;
 }
-const reader = makeReader(init.settings, lookup);
+
+// One thread of the pool (see workers.ts). Jobs are handled one after the other: the reader's
+// buffer is shared by its files.
+const reader = makeReader((workerData as WorkerInit).settings);
 let queue = Promise.resolve();
-parentPort?.on("message", (msg: { id: number; paths: string[] }) => {
+parentPort?.on("message", (job: WorkerJob) => {
   queue = queue.then(async () => {
-    const results = [];
-    for (const p of msg.paths) results.push(await readFile(reader, p));
-    parentPort?.postMessage({ type: "results", id: msg.id, results });
+    const control = new Int32Array(job.control);
+    if (Atomics.compareExchange(control, job.slot, 0, 1) !== 0) return;
+    const results: FileResult[] = [];
+    let files = 0;
+    let bytes = 0;
+    await readShare(reader, job.paths, control, job.stat, job.full, (b) => {
+      for (const r of b.results) results.push(r);
+      files += b.files;
+      bytes += b.bytes;
+    });
+    parentPort?.postMessage({ type: "results", id: job.id, batch: { results, files, bytes } });
   });
 });
 parentPort?.postMessage({ type: "ready" });
