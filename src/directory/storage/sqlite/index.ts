@@ -5,8 +5,10 @@ import type { Host, Release, ReleaseCreate, Report, ResourceGroup, StoredReport 
 import { CongruentError } from "../../../errors.js";
 import { failureResults, type ChannelRecord, type HostFilter, type HostState, type RetentionPolicy, type Storage } from "../../storage.js";
 import { migrations } from "./migrations.js";
+import { rowMappers, type Row } from "../rows.js";
 
-type Row = Record<string, unknown>;
+// JSON columns: text in SQLite.
+const { host: hostFromRow, channel: channelFromRow, release: releaseFromRow, report: reportFromRow, resourceGroup: rgFromRow, hostState } = rowMappers((v) => JSON.parse(v as string));
 
 /**
  * Directory storage in one SQLite file (WAL, prepared statements). better-sqlite3 is
@@ -56,55 +58,11 @@ function conflict<T>(what: string, fn: () => T): T {
   }
 }
 
-function hostFromRow(r: Row): Host {
-  const host: Host = {
-    name: r.name as string,
-    resourceGroup: r.resource_group as string,
-    roles: JSON.parse(r.roles as string),
-    parameters: JSON.parse(r.parameters as string),
-    settings: JSON.parse(r.settings as string),
-    createdAt: r.created_at as string,
-    updatedAt: r.updated_at as string,
-  };
-  if (r.channel != null) host.channel = r.channel as string;
-  if (r.maintenance_window != null) host.maintenanceWindow = JSON.parse(r.maintenance_window as string);
-  return host;
-}
 
-function channelFromRow(r: Row): ChannelRecord {
-  const c: ChannelRecord = {
-    name: r.name as string,
-    canaryShare: r.canary_share as number,
-    createdAt: r.created_at as string,
-    current: (r.current as number | null) ?? null,
-    previous: (r.previous as number | null) ?? null,
-    rolledBack: Boolean(r.rolled_back),
-    rollout: r.rollout == null ? null : JSON.parse(r.rollout as string),
-  };
-  if (r.description != null) c.description = r.description as string;
-  return c;
-}
 
-const releaseFromRow = (r: Row): Release => ({
-  channel: r.channel as string,
-  number: r.number as number,
-  version: r.version as string,
-  defaults: JSON.parse(r.defaults as string),
-  createdAt: r.created_at as string,
-});
 
-const reportFromRow = (r: Row): StoredReport => ({ ...JSON.parse(r.body as string), id: r.id as number, host: r.host as string, receivedAt: r.received_at as string });
 
-const rgFromRow = (r: Row): ResourceGroup => (r.description == null ? { name: r.name as string, createdAt: r.created_at as string } : { name: r.name as string, description: r.description as string, createdAt: r.created_at as string });
 
-const hostState = (r: Row): HostState => ({
-  name: r.name as string,
-  channel: (r.channel as string | null) ?? null,
-  lastResult: (r.last_result as string | null) ?? null,
-  lastReportAt: (r.last_report_at as string | null) ?? null,
-  lastRelease: r.last_release_number == null ? null : { channel: r.last_release_channel as string, number: r.last_release_number as number },
-  lastVulnerabilities: r.last_vulnerabilities == null ? null : { total: Number(r.last_vulnerabilities), whitelisted: Number(r.last_whitelisted) },
-});
 
 function hostParams(h: Host) {
   return {
