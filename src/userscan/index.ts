@@ -101,8 +101,7 @@ export async function userscan(options: UserscanOptions): Promise<UserscanResult
     // and sends no message per file. Rows of unchanged files are carried over as parsed.
     const table = cache.body === undefined ? undefined : parseCacheBody(cache.body);
     const stat = options.cacheFile !== undefined;
-    const saved: Record<string, CacheRow> = {};
-    let savedKeys = 0;
+    const saved = new Map<string, CacheRow>();
     let cacheChanged = table === undefined;
     const threads = options.threads ?? Math.min(os.availableParallelism() - 1, 3);
     const pool = createPool(threads, settings);
@@ -134,10 +133,7 @@ export async function userscan(options: UserscanOptions): Promise<UserscanResult
           state.unreadable.push({ path: r.path, error: r.error });
         } else if (r.refs.length > 0) note(r.path, r.uid as number, r.refs);
         if (r.warning !== undefined) warn(r.warning);
-        else if (stat && r.error === undefined && r.key !== undefined) {
-          if (saved[r.key] === undefined) savedKeys++;
-          saved[r.key] = [r.size as number, r.mtimeMs as number, r.ctimeMs as number, r.uid as number, r.refs];
-        }
+        else if (stat && r.error === undefined && r.key !== undefined) saved.set(r.key, [r.size as number, r.mtimeMs as number, r.ctimeMs as number, r.uid as number, r.refs]);
       }
       options.onProgress?.({ files, bytes });
     };
@@ -157,15 +153,15 @@ export async function userscan(options: UserscanOptions): Promise<UserscanResult
           const st = fs.statSync(entry.path, { throwIfNoEntry: false });
           if (st?.isFile()) {
             const key = `${st.dev}:${st.ino}`;
-            let row = Object.hasOwn(table, key) ? cacheRow(table[key]) : undefined;
+            // A key `<number>:<number>` is never an Object.prototype property: no hasOwn needed.
+            let row = cacheRow(table[key]);
             if (row && row[0] === st.size && row[1] === st.mtimeMs && row[2] === st.ctimeMs) {
               filesCached++;
               if (row[3] !== st.uid) {
                 row = [row[0], row[1], row[2], st.uid, row[4]];
                 cacheChanged = true;
               }
-              if (saved[key] === undefined) savedKeys++;
-              saved[key] = row;
+              saved.set(key, row);
               if (row[4].length > 0) note(entry.path, st.uid, row[4]);
               continue;
             }
@@ -180,7 +176,7 @@ export async function userscan(options: UserscanOptions): Promise<UserscanResult
     }
     if (cache.body !== undefined && table === undefined) warn(`${options.cacheFile} is corrupt; scanned everything`);
     // Nothing read and nothing dropped: the cache on disk already says all this run learnt.
-    if (options.cacheFile && (cacheChanged || savedKeys !== Object.keys(table ?? {}).length)) saveCache(path.resolve(options.cacheFile), settings, saved);
+    if (options.cacheFile && (cacheChanged || saved.size !== Object.keys(table ?? {}).length)) saveCache(path.resolve(options.cacheFile), settings, Object.fromEntries(saved));
 
     const references = resolveReferences(byRef, storeDir, realStore);
     let changes = { added: [] as string[], removed: [] as string[] };
