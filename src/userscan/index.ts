@@ -109,16 +109,18 @@ export async function userscan(options: UserscanOptions): Promise<UserscanResult
     const pattern = refPattern(storeDir);
     const byRef = new Map<string, Set<string>>();
     const owners = new Map<string, number>();
-    const note = (file: string, uid: number, refs: readonly string[]) => {
+    /** Record `file`'s references. `trusted`: found by the scanner here, so well-formed by construction. */
+    const note = (file: string, uid: number, refs: readonly string[], trusted: boolean) => {
       let any = false;
       for (const ref of refs) {
-        if (!STORE_BASENAME_RE.test(ref)) continue; // a tampered cache cannot invent references
+        if (!trusted && !STORE_BASENAME_RE.test(ref)) continue; // a tampered cache cannot invent references
         let files = byRef.get(ref);
         if (!files) byRef.set(ref, (files = new Set()));
         files.add(file);
         any = true;
       }
-      if (any) owners.set(file, uid);
+      // Owners name the roots; a --list run makes none.
+      if (any && !options.list) owners.set(file, uid);
     };
     let files = 0;
     let filesRead = 0;
@@ -131,7 +133,7 @@ export async function userscan(options: UserscanOptions): Promise<UserscanResult
         if (r.error !== undefined) {
           filesRead--;
           state.unreadable.push({ path: r.path, error: r.error });
-        } else if (r.refs.length > 0) note(r.path, r.uid as number, r.refs);
+        } else if (r.refs.length > 0) note(r.path, r.uid as number, r.refs, true);
         if (r.warning !== undefined) warn(r.warning);
         else if (stat && r.error === undefined && r.key !== undefined) saved.set(r.key, [r.size as number, r.mtimeMs as number, r.ctimeMs as number, r.uid as number, r.refs]);
       }
@@ -146,7 +148,7 @@ export async function userscan(options: UserscanOptions): Promise<UserscanResult
       for (const entry of walk({ paths, excluded }, state)) {
         if ((++files & 1023) === 0) options.onProgress?.({ files, bytes });
         if (entry.kind === "symlink") {
-          note(entry.path, entry.uid, scanString(pattern, entry.target));
+          note(entry.path, entry.uid, scanString(pattern, entry.target), true);
           continue;
         }
         if (table) {
@@ -162,7 +164,7 @@ export async function userscan(options: UserscanOptions): Promise<UserscanResult
                 cacheChanged = true;
               }
               saved.set(key, row);
-              if (row[4].length > 0) note(entry.path, st.uid, row[4]);
+              if (row[4].length > 0) note(entry.path, st.uid, row[4], false);
               continue;
             }
           }
@@ -236,16 +238,21 @@ function resolveReferences(byRef: Map<string, Set<string>>, storeDir: string, re
 /**
  * `items` sorted by `key` in `localeCompare` order, the same array (and ties in the same order)
  * as `items.sort((a, b) => key(a).localeCompare(key(b)))`, but usually at the cost of a plain
- * code-unit sort: sorted that way first, the result is kept if it is strictly increasing for
- * localeCompare too (then it is the one order there is); else the collation sort runs.
+ * native code-unit sort: when the keys are unique and, sorted that way, strictly increasing for
+ * localeCompare too, that is the one order there is; else the collation sort runs.
  *
  * @example sortLocale(["b", "a"], (s) => s) // ["a", "b"]
  */
 export function sortLocale<T>(items: T[], key: (item: T) => string): T[] {
-  const byCode = items.map((item) => ({ item, k: key(item) })).sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
-  let increasing = true;
-  for (let i = 1; i < byCode.length && increasing; i++) increasing = (byCode[i - 1] as { k: string }).k.localeCompare((byCode[i] as { k: string }).k) < 0;
-  if (increasing) return byCode.map((e) => e.item);
+  const keys = items.map(key);
+  const byKey = new Map<string, T>();
+  for (let i = 0; i < items.length; i++) byKey.set(keys[i] as string, items[i] as T);
+  if (byKey.size === items.length) {
+    keys.sort(); // code-unit order, natively
+    let increasing = true;
+    for (let i = 1; i < keys.length && increasing; i++) increasing = (keys[i - 1] as string).localeCompare(keys[i] as string) < 0;
+    if (increasing) return keys.map((k) => byKey.get(k) as T);
+  }
   return items.sort((a, b) => key(a).localeCompare(key(b)));
 }
 
