@@ -134,6 +134,11 @@ Examples:
         if (process.env.CONGRUENT_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
         process.exitCode = 2;
       }
+      // Done: exit once stdout and stderr are flushed, instead of after V8 has torn down a heap
+      // of tens of MiB and the reader threads (measured: 30-40 ms between the last write and
+      // exit). Nothing runs after a command's action.
+      await Promise.all([process.stdout, process.stderr].map((s) => new Promise<void>((r) => s.write("", () => r()))));
+      process.exit();
     });
 }
 
