@@ -108,9 +108,14 @@ export function createPool(threads: number, settings: ReaderSettings, cacheBody?
         thread.pending.delete(msg.id);
       }
     });
-    worker.on("error", (error) => {
-      failure = error;
-      for (const t of pool) for (const p of t.pending.values()) p.reject(error);
+    const fail = (error: Error) => {
+      failure ??= error;
+      for (const t of pool) for (const p of t.pending.values()) p.reject(failure);
+    };
+    worker.on("error", fail);
+    // A thread gone without an error event (killed) must not leave its job waited for forever.
+    worker.on("exit", (code) => {
+      if (thread.pending.size > 0) fail(new Error(`userscan reader thread exited (code ${code}) with work in hand`));
     });
     pool.push(thread);
   };
