@@ -30,6 +30,14 @@ Exit status: 0 on success; 1 with a one-line error on stderr otherwise.
 Errors are documented in docs/errors.md.`,
   );
 
+// `congruent … | head` closes the pipe early: that is the reader's choice, not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
+
 registerSystem(program);
 registerStore(program);
 registerAgent(program);
