@@ -1,9 +1,9 @@
 import type { Command } from "commander";
 import { hostname } from "node:os";
 import path from "node:path";
-import { readFileSync } from "node:fs";
 import { CongruentError } from "../errors.js";
 import { localDir, report, stateDir } from "./common.js";
+import { DIRECTORY_HELP, directoryUrl, readToken } from "./directory-client.js";
 
 interface ManageCliOptions {
   directory?: string;
@@ -17,21 +17,6 @@ interface ManageCliOptions {
   splay: string;
   watchdog: string;
   interval: string;
-}
-
-const directoryUrl = (opts: { directory?: string }) => opts.directory ?? process.env.CONGRUENT_DIRECTORY ?? "http://127.0.0.1:8470";
-
-function readToken(opts: { tokenFile?: string }): string {
-  if (opts.tokenFile) {
-    try {
-      return readFileSync(opts.tokenFile, "utf8").trim();
-    } catch (error) {
-      throw new CongruentError("E_USAGE", `${opts.tokenFile}: cannot read the token file: ${(error as NodeJS.ErrnoException).code ?? error}`);
-    }
-  }
-  const token = process.env.CONGRUENT_TOKEN;
-  if (!token) throw new CongruentError("E_USAGE", "no token: pass --token-file FILE or set CONGRUENT_TOKEN");
-  return token;
 }
 
 const seconds = (value: string, flag: string) => {
@@ -99,7 +84,7 @@ export function registerAgent(program: Command): void {
   program
     .command("manage")
     .description("the agent: fetch this host's description from the directory, build, switch, report")
-    .option("--directory <url>", "directory URL (default $CONGRUENT_DIRECTORY or http://127.0.0.1:8470)")
+    .option("--directory <url>", DIRECTORY_HELP)
     .option("--token-file <file>", "this host's token (default $CONGRUENT_TOKEN)")
     .option("--name <host>", "this host's name in the directory (default the short host name)")
     .option("--state <dir>", "state directory (default $CONGRUENT_STATE or /var/lib/congruent)")
@@ -146,7 +131,7 @@ Example:
     .command("install")
     .description("write congruent-manage.service and .timer (oneshot, low priority, every 10 minutes with a random delay) and enable the timer")
     .option("--unit-dir <dir>", "where to write the units", "/etc/systemd/system")
-    .option("--directory <url>", "directory URL (default $CONGRUENT_DIRECTORY or http://127.0.0.1:8470)")
+    .option("--directory <url>", DIRECTORY_HELP)
     .option("--token-file <file>", "this host's token file", "/etc/congruent/token")
     .option("--name <host>", "this host's name in the directory (default the short host name)")
     .option("--state <dir>", "state directory (default $CONGRUENT_STATE or /var/lib/congruent)")

@@ -1,0 +1,105 @@
+import { readFileSync } from "node:fs";
+import type { Command } from "commander";
+import type { DirectoryClient } from "../directory/client.js";
+import { CongruentError } from "../errors.js";
+import { report } from "./common.js";
+import { client, ENV_HELP, withClient, type ClientOptions } from "./directory-client.js";
+
+/** `congruent channel create|release|promote|rollback|list|status`. */
+export function registerChannel(program: Command): void {
+  const channel = program
+    .command("channel")
+    .description("channels: immutable numbered releases that reach a canary share of hosts first")
+    .addHelpText(
+      "after",
+      `
+A release carries platform-wide defaults per role (defaults.<role>.<component>.<setting>)
+and a version label. Promoting it starts a rollout: canary hosts (those whose
+sha256(name) mod 100 < canary share; at least one) get it at once, the others
+once every canary has reported success. A canary reporting failure halts the
+rollout and everyone stays on the previous release. 'rollback' moves the channel
+to an older release on purpose; agents accept that (they refuse an older
+release otherwise).
+${ENV_HELP}`,
+    );
+
+  withClient(channel.command("create"))
+    .description("create a channel")
+    .argument("<name>", "e.g. stable, beta")
+    .option("--canary-share <percent>", "share of hosts that get a new release first (1-100, default 10)", (v) => Number(v))
+    .option("--description <text>", "free text")
+    .addHelpText("after", "\nExample:\n  $ congruent channel create stable --canary-share 10")
+    .action(async (name: string, opts: ClientOptions & { canaryShare?: number; description?: string }) => {
+      const created = await (await client(opts)).createChannel({ name, canaryShare: opts.canaryShare, description: opts.description });
+      report(opts.json, created, () => `channel ${name} created (canary share ${created.canaryShare}%)`);
+    });
+
+  withClient(channel.command("release"))
+    .description("add an immutable release to a channel (it is not promoted yet)")
+    .argument("<channel>", "channel name")
+    .requiredOption("--version <label>", "version label, e.g. 2025.03")
+    .option("--defaults <file.json>", 'role defaults, e.g. {"webgateway": {"nginx": {"worker_processes": 4}}}')
+    .addHelpText("after", "\nExample:\n  $ congruent channel release stable --version 2025.03 --defaults platform-2025.03.json\n  release stable#3 (2025.03) added; promote it with 'congruent channel promote stable 3'")
+    .action(async (name: string, opts: ClientOptions & { version: string; defaults?: string }) => {
+      let defaults: unknown = {};
+      if (opts.defaults) {
+        try {
+          defaults = JSON.parse(readFileSync(opts.defaults, "utf8"));
+        } catch (error) {
+          throw new CongruentError("E_USAGE", `--defaults ${opts.defaults}: ${(error as Error).message}`);
+        }
+      }
+      const release = await (await client(opts)).createRelease(name, { version: opts.version, defaults: defaults as Record<string, never> });
+      report(opts.json, release, () => `release ${name}#${release.number} (${release.version}) added; promote it with 'congruent channel promote ${name} ${release.number}'`);
+    });
+
+  withClient(channel.command("promote"))
+    .description("start rolling a release out: canary hosts first, then everyone")
+    .argument("<channel>", "channel name")
+    .argument("<number>", "release number", (v) => Number(v))
+    .option("--canary-share <percent>", "this rollout's canary share (default: the channel's); 100 = everyone at once", (v) => Number(v))
+    .addHelpText("after", "\nExample:\n  $ congruent channel promote stable 3\n  $ congruent channel status stable")
+    .action(async (name: string, number: number, opts: ClientOptions & { canaryShare?: number }) => {
+      const status = await (await client(opts)).promote(name, { number, canaryShare: opts.canaryShare });
+      report(opts.json, status, () => formatStatus(status));
+    });
+
+  withClient(channel.command("rollback"))
+    .description("move a channel back to an older release, on purpose, for every host")
+    .argument("<channel>", "channel name")
+    .argument("<number>", "an older release number", (v) => Number(v))
+    .addHelpText("after", "\nExample:\n  $ congruent channel rollback stable 2")
+    .action(async (name: string, number: number, opts: ClientOptions) => {
+      const status = await (await client(opts)).rollback(name, { number });
+      report(opts.json, status, () => formatStatus(status));
+    });
+
+  withClient(channel.command("list"))
+    .description("list channels and where their releases stand")
+    .action(async (opts: ClientOptions) => {
+      const channels = await (await client(opts)).listChannels();
+      report(opts.json, channels, () =>
+        channels.map((c) => `${c.name}\tcurrent ${c.current ?? "-"}\tprevious ${c.previous ?? "-"}\t${c.rolloutState ?? "no rollout"}${c.rolledBack ? "\trolled back" : ""}`).join("\n") || "(no channels)",
+      );
+    });
+
+  withClient(channel.command("status"))
+    .description("show where a channel's rollout stands, host by host")
+    .argument("<channel>", "channel name")
+    .addHelpText("after", "\nExample:\n  $ congruent channel status stable\n  channel stable: current 3, previous 2; rollout of 3: canary (1/2 canaries succeeded)")
+    .action(async (name: string, opts: ClientOptions) => {
+      const status = await (await client(opts)).channelStatus(name);
+      report(opts.json, status, () => formatStatus(status));
+    });
+}
+
+function formatStatus(s: Awaited<ReturnType<DirectoryClient["channelStatus"]>>): string {
+  const r = s.rollout;
+  const lines = [
+    `channel ${s.channel}: current ${s.current ?? "-"}, previous ${s.previous ?? "-"}` +
+      (r ? `; rollout of ${r.release}: ${r.state} (${r.succeeded.length}/${r.canaryHosts.length} canaries succeeded)` : "; no rollout"),
+    ...(r?.failed ?? []).map((f) => `  failed on ${f.host}: ${f.error}`),
+    ...s.hosts.map((h) => `  ${h.name}\truns ${h.release ?? "-"}\tgets ${h.target ?? "-"}\t${h.lastResult ?? "never reported"}${r?.canaryHosts.includes(h.name) ? "\tcanary" : ""}`),
+  ];
+  return lines.join("\n");
+}
