@@ -1,6 +1,6 @@
-import { mkdirSync, renameSync, rmSync, symlinkSync, readlinkSync } from "node:fs";
-import path from "node:path";
+import { mkdirSync, rmSync } from "node:fs";
 import { CongruentError } from "../errors.js";
+import { replaceSymlink } from "../store/atomic.js";
 import { component } from "../components/registry.js";
 import { readComponent } from "../generation/metadata.js";
 import { configLink, logDir, runtimeDir } from "../generation/paths.js";
@@ -11,21 +11,6 @@ import type { PlanEntry } from "./plan.js";
 export interface ExecuteContext {
   stateDir: string;
   manager: ServiceManager;
-}
-
-/** Point the service's stable configuration link at `target` atomically (symlink + rename). */
-function pointConfig(stateDir: string, service: string, target: string): void {
-  const link = configLink(stateDir, service);
-  try {
-    if (readlinkSync(link) === target) return;
-  } catch {
-    // absent: create it
-  }
-  mkdirSync(path.dirname(link), { recursive: true });
-  const tmp = `${link}.tmp-${process.pid}`;
-  rmSync(tmp, { force: true });
-  symlinkSync(target, tmp);
-  renameSync(tmp, link);
 }
 
 async function runningPid(ctx: ExecuteContext, service: string): Promise<number> {
@@ -43,7 +28,8 @@ export async function executeStep(ctx: ExecuteContext, step: PlanEntry): Promise
     return;
   }
   const meta = readComponent(step.to!);
-  pointConfig(stateDir, step.service, step.to!);
+  // The running service reads its configuration through this link; a reload sees the new files.
+  replaceSymlink(step.to!, configLink(stateDir, step.service));
   mkdirSync(runtimeDir(stateDir, step.service), { recursive: true });
   mkdirSync(logDir(stateDir, step.service), { recursive: true });
   switch (step.action) {

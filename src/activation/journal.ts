@@ -1,4 +1,5 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
+import { writeFileAtomic } from "../store/atomic.js";
 import path from "node:path";
 import type { PlanEntry } from "./plan.js";
 
@@ -18,10 +19,7 @@ export interface Journal {
 const file = (stateDir: string) => path.join(stateDir, "activation", "pending.json");
 
 export function writeJournal(stateDir: string, journal: Journal): void {
-  const target = file(stateDir);
-  mkdirSync(path.dirname(target), { recursive: true });
-  writeFileSync(`${target}.tmp`, JSON.stringify(journal, null, 2));
-  renameSync(`${target}.tmp`, target);
+  writeFileAtomic(file(stateDir), JSON.stringify(journal, null, 2));
 }
 
 export function readJournal(stateDir: string): Journal | null {

@@ -1,5 +1,6 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { writeFileAtomic } from "../store/atomic.js";
 import path from "node:path";
 import { renderUnits, type UnitValues } from "./units.js";
 
@@ -15,8 +16,7 @@ export async function installUnits(opts: { unitDir: string; enable: boolean; val
   const written: string[] = [];
   for (const [name, text] of Object.entries(renderUnits(opts.values))) {
     const file = path.join(opts.unitDir, name);
-    writeFileSync(`${file}.tmp`, text, { mode: 0o644 });
-    renameSync(`${file}.tmp`, file);
+    writeFileAtomic(file, text);
     written.push(file);
   }
   if (!opts.enable) return { written, enabled: false, why: "--no-enable" };

@@ -1,4 +1,3 @@
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { CongruentError, type ErrorCode } from "../errors.js";
 import type { HostConfig, Report } from "../directory/api.js";
@@ -8,6 +7,7 @@ import type { ServiceManager } from "../services/manager.js";
 import type { StoreEngine } from "../store/engine.js";
 import { current } from "../store/profiles.js";
 import { withLock } from "../store/lock.js";
+import { writeFileAtomic } from "../store/atomic.js";
 import { readSystem } from "../generation/metadata.js";
 import { agentDir, outbox, saved, type LastRun } from "./saved.js";
 import { exposure } from "./exposure.js";
@@ -49,9 +49,7 @@ const strip = (entries: PlanEntry[]) => entries.map(({ service, action, why }) =
 function writeHostFile(stateDir: string, config: HostConfig): string {
   const file = path.join(agentDir(stateDir), "host.json");
   const description = { ...config.host, ...(config.release ? { release: config.release } : {}) };
-  mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(`${file}.tmp`, JSON.stringify(description, null, 2) + "\n");
-  renameSync(`${file}.tmp`, file);
+  writeFileAtomic(file, JSON.stringify(description, null, 2) + "\n");
   return file;
 }
 

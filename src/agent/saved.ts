@@ -1,4 +1,5 @@
-import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, readdirSync, rmSync } from "node:fs";
+import { writeFileAtomic } from "../store/atomic.js";
 import path from "node:path";
 import type { HostConfig, Report } from "../directory/api.js";
 import type { Exposure } from "./exposure.js";
@@ -34,12 +35,7 @@ export interface AppliedRelease {
 
 export const agentDir = (stateDir: string) => path.join(stateDir, "agent");
 
-function writeAtomic(file: string, value: unknown): void {
-  mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, JSON.stringify(value, null, 2) + "\n", { mode: 0o600 });
-  renameSync(tmp, file);
-}
+const writeAtomic = (file: string, value: unknown) => writeFileAtomic(file, JSON.stringify(value, null, 2) + "\n", 0o600);
 
 function readJson<T>(file: string): T | null {
   try {

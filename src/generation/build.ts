@@ -1,8 +1,9 @@
-import { mkdirSync, rmSync, lstatSync, readlinkSync, symlinkSync, renameSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdirSync, lstatSync, mkdtempSync } from "node:fs";
 import path from "node:path";
 import { CongruentError } from "../errors.js";
 import { components } from "../components/registry.js";
 import type { Component, RenderContext } from "../components/component.js";
+import { replaceSymlink } from "../store/atomic.js";
 import type { StoreEngine } from "../store/engine.js";
 import { removeTree, writeTree } from "../store/nar.js";
 import { dir, file, symlink } from "../store/tree.js";
@@ -105,24 +106,10 @@ async function buildComponent(component: Component, ctx: RenderContext, opts: Bu
  */
 function linkReadmes(localRoot: string, readmes: string[], names: string[]): void {
   names.forEach((name, i) => {
-    const target = path.join(readmes[i]!);
-    const dirPath = path.join(localRoot, name);
-    const link = path.join(dirPath, README_NAME);
+    const link = path.join(localRoot, name, README_NAME);
     try {
-      mkdirSync(dirPath, { recursive: true });
-      let current: string | undefined;
-      try {
-        const st = lstatSync(link);
-        if (!st.isSymbolicLink()) return; // a customer's own file: leave it alone
-        current = readlinkSync(link);
-      } catch {
-        current = undefined;
-      }
-      if (current === target) return;
-      const tmp = `${link}.congruent-tmp`;
-      rmSync(tmp, { force: true });
-      symlinkSync(target, tmp);
-      renameSync(tmp, link);
+      if (existsSync(link) && !lstatSync(link).isSymbolicLink()) return; // a customer's own file: leave it alone
+      replaceSymlink(readmes[i]!, link);
     } catch {
       // A read-only integration point must not fail the build; the README is a courtesy.
     }

@@ -1,7 +1,7 @@
-import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { CongruentError } from "../errors.js";
+import { readLink, replaceSymlink } from "./atomic.js";
 import { gcrootsDir } from "./roots.js";
 
 /** One generation of a profile: `<state>/profiles/<profile>-<number>-link -> path`. */
@@ -30,12 +30,12 @@ function linkName(profile: string, n: number): string {
 export function generations(stateDir: string, profile = "system"): Generation[] {
   const dir = profilesDir(stateDir);
   const pattern = new RegExp(`^${profile.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}-(\\d+)-link$`);
-  const currentLink = readlink(path.join(dir, profile));
+  const currentLink = readLink(path.join(dir, profile));
   const out: Generation[] = [];
   for (const name of readdir(dir)) {
     const m = pattern.exec(name);
     const link = path.join(dir, name);
-    const target = m ? readlink(link) : undefined;
+    const target = m ? readLink(link) : undefined;
     if (!m || target === undefined) continue;
     out.push({
       number: Number(m[1]),
@@ -79,10 +79,7 @@ export function addGeneration(stateDir: string, storePath: string, profile = "sy
 export function setCurrent(stateDir: string, number: number, profile = "system"): Generation {
   const gen = generations(stateDir, profile).find((g) => g.number === number);
   if (!gen) throw new CongruentError("E_NO_GENERATION", `profile ${profile} has no generation ${number}`);
-  const link = path.join(profilesDir(stateDir), profile);
-  const tmp = `${link}.tmp-${randomBytes(6).toString("hex")}`;
-  fs.symlinkSync(linkName(profile, number), tmp);
-  fs.renameSync(tmp, link);
+  replaceSymlink(linkName(profile, number), path.join(profilesDir(stateDir), profile));
   return { ...gen, current: true };
 }
 
@@ -90,20 +87,9 @@ export function setCurrent(stateDir: string, number: number, profile = "system")
 export function ensureProfilesRoot(stateDir: string): void {
   fs.mkdirSync(profilesDir(stateDir), { recursive: true });
   fs.mkdirSync(gcrootsDir(stateDir), { recursive: true });
-  const link = path.join(gcrootsDir(stateDir), "profiles");
-  if (readlink(link) === "../profiles") return;
-  const tmp = `${link}.tmp-${randomBytes(6).toString("hex")}`;
-  fs.symlinkSync("../profiles", tmp);
-  fs.renameSync(tmp, link);
+  replaceSymlink("../profiles", path.join(gcrootsDir(stateDir), "profiles"));
 }
 
-function readlink(p: string): string | undefined {
-  try {
-    return fs.readlinkSync(p);
-  } catch {
-    return undefined;
-  }
-}
 
 function readdir(dir: string): string[] {
   try {

@@ -1,7 +1,7 @@
-import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { CongruentError } from "../errors.js";
+import { replaceSymlink } from "./atomic.js";
 import { lexists } from "./nar.js";
 import { parseStorePath } from "./name.js";
 
@@ -86,9 +86,6 @@ export function addRoot(stateDir: string, name: string, storePath: string): stri
   if (!link.startsWith(root + path.sep) || name.split("/").includes("..")) {
     throw new CongruentError("E_USAGE", `root name "${name}" must stay inside ${root}`);
   }
-  fs.mkdirSync(path.dirname(link), { recursive: true });
-  const tmp = `${link}.tmp-${randomBytes(6).toString("hex")}`;
-  fs.symlinkSync(storePath, tmp);
-  fs.renameSync(tmp, link);
+  replaceSymlink(storePath, link);
   return link;
 }

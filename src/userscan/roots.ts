@@ -1,8 +1,8 @@
 import { execFileSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { CongruentError } from "../errors.js";
+import { readLink, replaceSymlink } from "../store/atomic.js";
 import { HASH_LENGTH } from "./scan.js";
 import type { WalkState } from "./walk.js";
 
@@ -62,12 +62,8 @@ export interface RootChanges {
 export function applyRoots(gcrootsDir: string, storeDir: string, desired: Map<string, string>, scanned: readonly string[], state: WalkState): RootChanges {
   const added: string[] = [];
   for (const [link, target] of [...desired].sort((a, b) => a[0].localeCompare(b[0]))) {
-    if (readlink(link) === target) continue;
     try {
-      fs.mkdirSync(path.dirname(link), { recursive: true });
-      const tmp = `${link}.tmp-${randomBytes(6).toString("hex")}`;
-      fs.symlinkSync(target, tmp);
-      fs.renameSync(tmp, link);
+      if (!replaceSymlink(target, link)) continue;
     } catch (error) {
       throw new CongruentError("E_STORE_IO", `cannot create GC root ${link}: ${(error as Error).message}`);
     }
@@ -80,7 +76,7 @@ export function applyRoots(gcrootsDir: string, storeDir: string, desired: Map<st
   const incomplete = new Set(state.unreadable.map((u) => path.dirname(u.path)));
   const isOurs = (link: string) => {
     if (!isHashName(path.basename(link))) return false;
-    const target = readlink(link);
+    const target = readLink(link);
     return target !== undefined && target.startsWith(storeDir + "/");
   };
   const unlink = (link: string) => {
@@ -123,13 +119,6 @@ function isHashName(name: string): boolean {
   return name.length === HASH_LENGTH && /^[0-9a-df-np-sv-z]+$/.test(name);
 }
 
-function readlink(p: string): string | undefined {
-  try {
-    return fs.readlinkSync(p);
-  } catch {
-    return undefined;
-  }
-}
 
 function readdir(dir: string): fs.Dirent[] {
   try {
