@@ -1,12 +1,13 @@
 import { CongruentError } from "../errors.js";
 import { readSystem } from "../generation/metadata.js";
-import type { ServiceManager, ServiceStatus } from "../services/manager.js";
+import type { ServiceManager } from "../services/manager.js";
 import { addGeneration, current, setCurrent } from "../store/profiles.js";
 import { executeJournal, executeStep, type ExecuteContext } from "./execute.js";
 import { clearJournal, readJournal, writeJournal, type Journal } from "./journal.js";
 import { withLock } from "../store/lock.js";
 import { makePlan, type PlanEntry } from "./plan.js";
 import { runningComponents } from "./running.js";
+import { serviceStatuses } from "./statuses.js";
 
 export interface ActivateOptions {
   stateDir: string;
@@ -30,23 +31,6 @@ export interface ActivateResult {
   result: "switched" | "unchanged" | "dry-run";
 }
 
-async function statuses(manager: ServiceManager, names: string[], tolerant: boolean): Promise<Map<string, ServiceStatus>> {
-  const out = new Map<string, ServiceStatus>();
-  const installed = new Set(await manager.list().catch(() => [] as string[]));
-  for (const name of names) {
-    if (!installed.has(name)) {
-      out.set(name, { name, state: "stopped", pid: null });
-      continue;
-    }
-    try {
-      out.set(name, await manager.status(name));
-    } catch (error) {
-      if (!tolerant) throw error;
-    }
-  }
-  return out;
-}
-
 /** Finish an activation a killed run left behind, so the host is on one complete generation. */
 async function resumePending(ctx: ExecuteContext, log: (line: string) => void): Promise<void> {
   const journal = readJournal(ctx.stateDir);
@@ -68,7 +52,7 @@ export async function activate(opts: ActivateOptions): Promise<ActivateResult> {
   const log = opts.log ?? (() => {});
   const ctx: ExecuteContext = { stateDir: opts.stateDir, manager: opts.manager };
   const after = readSystem(opts.target).components;
-  const planNow = async (tolerant: boolean) => makePlan(runningComponents(opts.stateDir), after, await statuses(opts.manager, Object.keys(after), tolerant));
+  const planNow = async (tolerant: boolean) => makePlan(runningComponents(opts.stateDir), after, await serviceStatuses(opts.manager, Object.keys(after), tolerant));
   if (opts.dryRun) {
     const plan = await planNow(true);
     return { generation: opts.target, previous: current(opts.stateDir)?.path ?? null, plan, deferred: plan.filter((p) => opts.defer?.(p)), result: "dry-run" };
@@ -105,7 +89,7 @@ export async function activate(opts: ActivateOptions): Promise<ActivateResult> {
 async function revert(ctx: ExecuteContext, previous: string | null, log: (line: string) => void): Promise<void> {
   log(`activation failed; returning to ${previous ?? "no generation"}`);
   const after = previous ? readSystem(previous).components : {};
-  const back = makePlan(runningComponents(ctx.stateDir), after, await statuses(ctx.manager, Object.keys(after), true));
+  const back = makePlan(runningComponents(ctx.stateDir), after, await serviceStatuses(ctx.manager, Object.keys(after), true));
   for (const step of back) {
     try {
       await executeStep(ctx, step);

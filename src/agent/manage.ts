@@ -9,6 +9,7 @@ import { current } from "../store/profiles.js";
 import { withLock } from "../store/lock.js";
 import { writeFileAtomic } from "../store/atomic.js";
 import { readSystem } from "../generation/metadata.js";
+import { serviceStatuses } from "../activation/statuses.js";
 import { agentDir, outbox, saved, type LastRun } from "./saved.js";
 import { exposure } from "./exposure.js";
 import { fingerprint } from "./fingerprint.js";
@@ -166,12 +167,9 @@ const counts = (e: LastRun["exposure"]) => (e ? { vulnerabilities: { total: e.to
 
 async function serviceStates(opts: ManageOptions, generation: string | null): Promise<Report["services"]> {
   if (!generation) return [];
-  const out: Report["services"] = [];
-  for (const name of Object.keys(readSystem(generation).components)) {
-    const s = await opts.manager.status(name).catch(() => ({ state: "stopped", pid: null }));
-    out.push({ name, state: s.state, pid: s.pid });
-  }
-  return out;
+  const names = Object.keys(readSystem(generation).components);
+  const statuses = await serviceStatuses(opts.manager, names, true);
+  return names.map((name) => ({ name, state: statuses.get(name)?.state ?? "stopped", pid: statuses.get(name)?.pid ?? null }));
 }
 
 /** Post a report; if the directory cannot be reached, keep it for a later run. */

@@ -112,10 +112,11 @@ or integration-point files that changed). A failed step returns the host to the 
       let pending: PlanEntry[] = [];
       if (active) {
         const m = await manager(state);
-        const statuses = new Map<string, ServiceStatus>();
         const components = readSystem(active).components;
+        const { serviceStatuses } = await import("../activation/statuses.js");
+        const statuses = await serviceStatuses(m, Object.keys(components), true);
         for (const name of Object.keys(components)) {
-          const s = await m.status(name).catch((): ServiceStatus => ({ name, state: "stopped", pid: null }));
+          const s: ServiceStatus = statuses.get(name) ?? { name, state: "stopped", pid: null };
           statuses.set(name, s);
           services.push({ name, state: s.state, pid: s.pid });
         }
