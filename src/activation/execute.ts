@@ -2,8 +2,9 @@ import { mkdirSync, rmSync } from "node:fs";
 import { CongruentError } from "../errors.js";
 import { replaceSymlink } from "../store/atomic.js";
 import { component } from "../components/registry.js";
-import { readComponent } from "../generation/metadata.js";
-import { configLink, logDir, runtimeDir } from "../generation/paths.js";
+import type { LiveContext, SettingChange } from "../components/component.js";
+import { readComponent, type ComponentMeta } from "../generation/metadata.js";
+import { configLink, dataDir, logDir, runtimeDir, secretsDir } from "../generation/paths.js";
 import type { ServiceManager } from "../services/manager.js";
 import { writeJournal, type Journal } from "./journal.js";
 import type { PlanEntry } from "./plan.js";
@@ -11,12 +12,60 @@ import type { PlanEntry } from "./plan.js";
 export interface ExecuteContext {
   stateDir: string;
   manager: ServiceManager;
+  /** How long a started, restarted or reloaded service may take to pass its health check. */
+  healthTimeoutMs?: number;
 }
+
+export const DEFAULT_HEALTH_TIMEOUT_MS = 30_000;
 
 async function runningPid(ctx: ExecuteContext, service: string): Promise<number> {
   const status = await ctx.manager.status(service);
   if (status.state !== "running" || !status.pid) throw new CongruentError("E_ACTIVATION", `${service}: not running after activation (state ${status.state})`);
   return status.pid;
+}
+
+function liveContext(ctx: ExecuteContext, service: string, componentPath: string): LiveContext {
+  return {
+    service,
+    configDir: componentPath,
+    meta: readComponent(componentPath),
+    stateDir: ctx.stateDir,
+    runtimeDir: runtimeDir(ctx.stateDir, service),
+    logDir: logDir(ctx.stateDir, service),
+    dataDir: dataDir(ctx.stateDir, service),
+    secretsDir: secretsDir(ctx.stateDir),
+  };
+}
+
+/**
+ * Retry the component's health probe until it passes or the time is up; the error names the
+ * service and the last reason (e.g. `connect ECONNREFUSED 127.0.0.1:6380`).
+ */
+export async function waitHealthy(ctx: ExecuteContext, live: LiveContext): Promise<void> {
+  const probe = component(live.service)?.health;
+  if (!probe) return;
+  const timeout = ctx.healthTimeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS;
+  const deadline = Date.now() + timeout;
+  let reason = "no answer";
+  for (let delay = 20; ; delay = Math.min(delay * 2, 250)) {
+    try {
+      await probe(live);
+      return;
+    } catch (error) {
+      reason = error instanceof Error ? error.message : String(error);
+    }
+    if (Date.now() + delay > deadline) break;
+    await new Promise((r) => setTimeout(r, delay));
+  }
+  throw new CongruentError("E_ACTIVATION", `${live.service}: not healthy within ${(timeout / 1000).toFixed(1)} s: ${reason}`);
+}
+
+/** Settings whose change class is `runtime` and whose value differs between two components. */
+function runtimeChanges(from: ComponentMeta, to: ComponentMeta): SettingChange[] {
+  const names = new Set([...Object.keys(from.settings), ...Object.keys(to.settings)]);
+  return [...names]
+    .filter((n) => (to.settings[n] ?? from.settings[n])!.change === "runtime" && from.settings[n]?.value !== to.settings[n]?.value)
+    .map((n) => ({ name: n, from: from.settings[n]?.value, to: to.settings[n]?.value }));
 }
 
 /** Carry out one plan entry. Every step is idempotent, so a resumed journal may repeat it. */
@@ -27,35 +76,40 @@ export async function executeStep(ctx: ExecuteContext, step: PlanEntry): Promise
     rmSync(configLink(stateDir, step.service), { force: true });
     return;
   }
-  const meta = readComponent(step.to!);
+  const live = liveContext(ctx, step.service, step.to!);
+  const hooks = component(step.service);
   // The running service reads its configuration through this link; a reload sees the new files.
   replaceSymlink(step.to!, configLink(stateDir, step.service));
-  mkdirSync(runtimeDir(stateDir, step.service), { recursive: true });
-  mkdirSync(logDir(stateDir, step.service), { recursive: true });
+  mkdirSync(live.runtimeDir, { recursive: true });
+  mkdirSync(live.logDir, { recursive: true });
   switch (step.action) {
     case "none":
       return;
     case "start":
-      await manager.install(meta.service);
-      await manager.start(step.service);
-      await runningPid(ctx, step.service);
-      return;
     case "restart":
-      await manager.install(meta.service);
-      await manager.restart(step.service);
+      await hooks?.prepare?.(live);
+      await manager.install(live.meta.service);
+      if (step.action === "start") await manager.start(step.service);
+      else await manager.restart(step.service);
       await runningPid(ctx, step.service);
+      await waitHealthy(ctx, live);
       return;
     case "reload":
     case "runtime": {
-      // Reached only with a reload signal (the plan restarts otherwise); "runtime" changes
-      // without a component hook are applied the same way.
-      const hooks = component(step.service);
       const pid = await runningPid(ctx, step.service);
-      const mark = await hooks?.markBeforeReload?.(pid);
-      await manager.reload(step.service);
-      await hooks?.confirmReload?.(pid, mark);
+      if (step.action === "reload") {
+        // Reached only with a reload signal (the plan restarts otherwise).
+        const mark = await hooks?.markBeforeReload?.(live, pid);
+        await manager.reload(step.service);
+        await hooks?.confirmReload?.(live, pid, mark);
+      }
+      // A reload that also carries runtime-class changes applies those too (the plan lets the
+      // strongest class win, but every change must reach the process).
+      const changes = step.from ? runtimeChanges(readComponent(step.from), live.meta) : [];
+      if (changes.length > 0 && hooks?.applyRuntime) await hooks.applyRuntime(live, changes);
       const after = await runningPid(ctx, step.service);
-      if (after !== pid) throw new CongruentError("E_ACTIVATION", `${step.service}: main process changed during reload (${pid} → ${after})`);
+      if (after !== pid) throw new CongruentError("E_ACTIVATION", `${step.service}: main process changed during ${step.action} (${pid} → ${after})`);
+      await waitHealthy(ctx, live);
       return;
     }
   }

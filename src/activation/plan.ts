@@ -1,4 +1,5 @@
-import type { ChangeClass } from "../components/component.js";
+import type { ChangeClass, RecordedSetting } from "../components/component.js";
+import { component } from "../components/registry.js";
 import { readComponent, type ComponentMeta } from "../generation/metadata.js";
 import type { ServiceStatus } from "../services/manager.js";
 
@@ -19,6 +20,8 @@ const STRENGTH: ChangeClass[] = ["restart", "reload", "runtime", "none"];
 const strongest = (classes: ChangeClass[]): ChangeClass => STRENGTH.find((c) => classes.includes(c)) ?? "none";
 
 const show = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v));
+const shown = (s: RecordedSetting | undefined, other: RecordedSetting | undefined) =>
+  s ? show(s.value) : other?.default !== undefined ? `${show(other.default)} (default)` : "(unset)";
 
 /**
  * Compare one component between two generations, the way switch-to-configuration compares
@@ -43,7 +46,7 @@ export function diffComponent(from: ComponentMeta, to: ComponentMeta): { action:
     const b = to.settings[key];
     if (a && b && a.value === b.value) continue;
     const change = b?.change ?? a!.change;
-    why.push(`${key}: ${a ? show(a.value) : "(unset)"} → ${b ? show(b.value) : "(unset)"} (${change})`);
+    why.push(`${key}: ${shown(a, b)} → ${shown(b, a)} (${change})`);
     classes.push(change);
   }
   for (const key of new Set([...Object.keys(from.inputs), ...Object.keys(to.inputs)])) {
@@ -92,6 +95,11 @@ export function makePlan(before: Record<string, string>, after: Record<string, s
       // file such as mime.types): a reload re-reads them all, where the service has one.
       diff.action = next.service.reloadSignal ? "reload" : "restart";
       diff.why.push(`rendered configuration changed (${diff.action})`);
+    }
+    if (diff.action === "runtime" && !component(service)?.applyRuntime) {
+      // Nothing can apply it to the live process: fall back to what re-reads the files.
+      diff.action = next.service.reloadSignal ? "reload" : "restart";
+      diff.why.push(`no runtime interface (${diff.action})`);
     }
     plan.push({ service, action: diff.action, why: diff.why, from, to });
   }

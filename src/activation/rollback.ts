@@ -10,7 +10,7 @@ import { activate, type ActivateResult } from "./switch.js";
  *
  * @example await rollback({ stateDir, manager })
  */
-export async function rollback(opts: { stateDir: string; manager: ServiceManager; dryRun?: boolean; log?: (line: string) => void }): Promise<ActivateResult> {
+export async function rollback(opts: { stateDir: string; manager: ServiceManager; dryRun?: boolean; healthTimeoutMs?: number; log?: (line: string) => void }): Promise<ActivateResult> {
   const all = generations(opts.stateDir);
   const now = all.find((g) => g.current);
   if (!now) throw new CongruentError("E_NO_GENERATION", `${opts.stateDir}: no active generation to roll back from`);

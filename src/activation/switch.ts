@@ -20,6 +20,8 @@ export interface ActivateOptions {
   /** Entries to leave for later (restarts outside the maintenance window); they stay pending. */
   defer?: (entry: PlanEntry) => boolean;
   log?: (line: string) => void;
+  /** Bound on each service's health check after it was started, restarted or reloaded. */
+  healthTimeoutMs?: number;
 }
 
 export interface ActivateResult {
@@ -50,7 +52,7 @@ async function resumePending(ctx: ExecuteContext, log: (line: string) => void): 
  */
 export async function activate(opts: ActivateOptions): Promise<ActivateResult> {
   const log = opts.log ?? (() => {});
-  const ctx: ExecuteContext = { stateDir: opts.stateDir, manager: opts.manager };
+  const ctx: ExecuteContext = { stateDir: opts.stateDir, manager: opts.manager, healthTimeoutMs: opts.healthTimeoutMs };
   const after = readSystem(opts.target).components;
   const planNow = async (tolerant: boolean) => makePlan(runningComponents(opts.stateDir), after, await serviceStatuses(opts.manager, Object.keys(after), tolerant));
   if (opts.dryRun) {

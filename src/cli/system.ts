@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { CongruentError } from "../errors.js";
 import { localDir, report, stateDir, type StateOptions } from "./common.js";
 import type { PlanEntry } from "../activation/plan.js";
 import type { ServiceStatus } from "../services/manager.js";
@@ -8,6 +9,16 @@ interface HostOptions extends StateOptions {
   local?: string;
   json?: boolean;
   dryRun?: boolean;
+  healthTimeout?: string;
+}
+
+const HEALTH_HELP = "seconds each started, restarted or reloaded service may take to pass its health check (default 30)";
+
+function healthTimeoutMs(opts: HostOptions): number | undefined {
+  if (opts.healthTimeout === undefined) return undefined;
+  const seconds = Number(opts.healthTimeout);
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new CongruentError("E_USAGE", `--health-timeout: expected a positive number of seconds, got "${opts.healthTimeout}"`);
+  return seconds * 1000;
 }
 
 const quiet = (json?: boolean) => (json ? () => {} : (line: string) => process.stderr.write(`${line}\n`));
@@ -53,19 +64,31 @@ export function registerSystem(program: Command): void {
     .option("--local <dir>", "root of the integration points (default $CONGRUENT_LOCAL or /etc/local)")
     .option("--state <dir>", "state directory (default $CONGRUENT_STATE or /var/lib/congruent)")
     .option("--dry-run", "print the plan and change nothing")
+    .option("--health-timeout <seconds>", HEALTH_HELP)
     .option("--json", "print {generation, previous, plan, result} as JSON")
     .addHelpText(
       "after",
       `
-Each service gets one action: start, stop, restart, reload or none, with the reasons (the settings
-or integration-point files that changed). A failed step returns the host to the previous generation.`,
+Each service gets one action, with the reasons (each changed setting with its class, e.g.
+"work_mem: 4MB → 16MB (reload)", or the integration-point files that changed):
+  start    newly enabled, or not running
+  restart  the software cannot take this change live (a new program, a postmaster setting, memcached)
+  reload   the process re-reads its files on a signal (nginx, PostgreSQL SIGHUP); its PID stays
+  runtime  applied to the live process through its own protocol (Redis CONFIG SET); its PID stays
+  none     nothing the service reads changed
+  stop     no longer enabled by the host's roles
+A change set that mixes classes costs the strongest one, once. After each step the service must
+pass its health check (PostgreSQL SELECT 1, Redis PING, memcached version, nginx HTTP) within
+--health-timeout. If a step or a health check fails, the host returns to the previous generation
+by itself and the command exits 1 naming the service and the reason. Data directories
+(<state>/data/) are never touched by a switch, a rollback or gc.`,
     )
     .action(async (opts: HostOptions) => {
       const { activate } = await import("../activation/switch.js");
       const { withLock } = await import("../store/lock.js");
       const switchIt = async () => {
         const { state, result } = await buildFor(opts);
-        return activate({ stateDir: state, manager: await manager(state), target: result.generation, dryRun: opts.dryRun, log: quiet(opts.json) });
+        return activate({ stateDir: state, manager: await manager(state), target: result.generation, dryRun: opts.dryRun, healthTimeoutMs: healthTimeoutMs(opts), log: quiet(opts.json) });
       };
       // Held from build to profile link, so a concurrent gc cannot take the new generation.
       const out = opts.dryRun ? await switchIt() : await withLock(stateDir(opts), switchIt);
@@ -77,11 +100,12 @@ or integration-point files that changed). A failed step returns the host to the 
     .description("activate the previous generation, with the same planning as switch")
     .option("--state <dir>", "state directory (default $CONGRUENT_STATE or /var/lib/congruent)")
     .option("--dry-run", "print the plan and change nothing")
+    .option("--health-timeout <seconds>", HEALTH_HELP)
     .option("--json", "print {generation, previous, plan, result} as JSON")
     .action(async (opts: HostOptions) => {
       const state = stateDir(opts);
       const { rollback } = await import("../activation/rollback.js");
-      const out = await rollback({ stateDir: state, manager: await manager(state), dryRun: opts.dryRun, log: quiet(opts.json) });
+      const out = await rollback({ stateDir: state, manager: await manager(state), dryRun: opts.dryRun, healthTimeoutMs: healthTimeoutMs(opts), log: quiet(opts.json) });
       report(opts.json, out, () => `${out.result === "dry-run" ? "dry-run" : "rolled back"}: ${out.generation}\n${planText(out.plan)}`);
     });
 

@@ -1,5 +1,6 @@
 import type { NarNode } from "../store/nar.js";
 import type { ServiceDefinition } from "../services/manager.js";
+import type { ComponentMeta } from "../generation/metadata.js";
 
 /**
  * What a change to one input of a component costs the running service, cheapest last.
@@ -48,6 +49,12 @@ export interface RenderContext {
    * running service reads its configuration through it, so a reload sees the new files.
    */
   configLink: string;
+  /** Directory for the service's divergent data (database files, dumps): never in the store, never removed. */
+  dataDir: string;
+  /** Roles of the host that enabled this component (e.g. `postgresql15`). */
+  roles: string[];
+  /** Where a setting of this component was written, for messages: `host.json:12`. */
+  settingSource(key: string): string;
 }
 
 /** A tracked input of a component whose change activation must classify (snippets, …). */
@@ -66,9 +73,23 @@ export interface ProgramIdentity {
   sha256: string;
 }
 
+/** A setting as recorded in a generation: its value and what changing it needs. */
+export interface RecordedSetting {
+  value: number | string | boolean;
+  change: ChangeClass;
+  /** The software's default, shown in plans when the setting is added or removed. */
+  default?: number | string | boolean;
+}
+
 export interface Rendered {
   /** Directory tree of the component's store path. */
   tree: NarNode & { type: "directory" };
+  /**
+   * The settings in effect, each with its change class, when the component knows them better
+   * than its static `settings` specs (e.g. PostgreSQL parameters from the host and snippets,
+   * classified by the server's own catalogue). Absent: the specs' values and classes.
+   */
+  settings?: Record<string, RecordedSetting>;
   inputs: Record<string, TrackedInput>;
   service: ServiceDefinition;
   program: ProgramIdentity;
@@ -102,10 +123,57 @@ export interface Component {
    * software's own knowledge. Messages name the customer's file (and line) via `ctx.local`.
    */
   validate(ctx: RenderContext, dir: string): Promise<InputError[]>;
-  /** Optional wait after a reload until the live process serves the new configuration. */
-  confirmReload?(pid: number, before: ReloadMark): Promise<void>;
+  /**
+   * Accept host settings not in `settings` (e.g. any PostgreSQL parameter); the component
+   * checks them itself in render/validate and names `ctx.settingSource(key)` on error.
+   */
+  openSettings?: boolean;
+
+  /**
+   * Make the divergent places the service needs before it starts (data directory, `initdb`,
+   * secrets copied from `<state>/secrets/` with the right owner). Idempotent; never rewrites
+   * or removes existing data. Runs before every start and restart.
+   */
+  prepare?(live: LiveContext): Promise<void>;
+  /**
+   * One readiness probe (PostgreSQL `SELECT 1`, Redis `PING`, …): resolves when the service
+   * answers correctly, throws with the reason otherwise. Activation retries it, bounded.
+   */
+  health?(live: LiveContext): Promise<void>;
+  /**
+   * Apply changed settings of class `runtime` to the live process through its own protocol
+   * (e.g. Redis `CONFIG SET`), without restarting it. Required for components whose settings
+   * may be `runtime`; the main PID must stay the same.
+   */
+  applyRuntime?(live: LiveContext, changes: SettingChange[]): Promise<void>;
   /** Capture what confirmReload compares against, just before the reload signal. */
-  markBeforeReload?(pid: number): Promise<ReloadMark>;
+  markBeforeReload?(live: LiveContext, pid: number): Promise<ReloadMark>;
+  /**
+   * Wait after a reload until the live process serves the new configuration, and throw if
+   * any of it was left unapplied (e.g. a PostgreSQL setting now `pending_restart`).
+   */
+  confirmReload?(live: LiveContext, pid: number, before: ReloadMark): Promise<void>;
 }
 
 export type ReloadMark = unknown;
+
+/** The service as activation is bringing it to one generation's component. */
+export interface LiveContext {
+  service: string;
+  /** Store path of the component being activated (what `configLink` points to). */
+  configDir: string;
+  meta: ComponentMeta;
+  stateDir: string;
+  runtimeDir: string;
+  logDir: string;
+  dataDir: string;
+  /** `<state>/secrets/`: passwords and keys, mode 0700, files 0600; never in the store. */
+  secretsDir: string;
+}
+
+/** One setting that differs between the running component and the one being activated. */
+export interface SettingChange {
+  name: string;
+  from: number | string | boolean | undefined;
+  to: number | string | boolean | undefined;
+}

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { execFile } from "node:child_process";
+import http from "node:http";
 import { readFileSync, readdirSync, mkdirSync } from "node:fs";
 import { promisify } from "node:util";
 import path from "node:path";
@@ -76,6 +77,13 @@ http {
     uwsgi_temp_path ${rt}/tmp/uwsgi;
     scgi_temp_path ${rt}/tmp/scgi;
 
+    # Congruent's health probe: a Unix socket, never a customer port.
+    server {
+        listen unix:${rt}/${HEALTH_SOCKET};
+        access_log off;
+        location = /congruent-health { return 200 "ok\n"; }
+    }
+
     # Customer snippets, relative to this file's directory.
     include local/*.conf;
 }
@@ -104,6 +112,21 @@ function title(pid: number): string {
   } catch {
     return "";
   }
+}
+
+const HEALTH_SOCKET = "health.sock";
+
+/** GET /congruent-health over the Unix socket; resolves on 200. */
+function probeHealth(socketPath: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ socketPath, path: "/congruent-health", timeout: 2000 }, (res) => {
+      res.resume();
+      if (res.statusCode === 200) resolve();
+      else reject(new Error(`health request answered ${res.statusCode}`));
+    });
+    req.on("timeout", () => req.destroy(new Error("health request timed out after 2 s")));
+    req.on("error", (error: NodeJS.ErrnoException) => reject(new Error(`health request: ${error.code ?? error.message}`)));
+  });
 }
 
 const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
@@ -146,6 +169,7 @@ export const nginx: Component = {
         reloadSignal: "HUP",
         // QUIT is nginx's graceful shutdown: requests in flight finish.
         stopSignal: "QUIT",
+        staleFiles: [path.join(ctx.runtimeDir, HEALTH_SOCKET)],
       },
     };
   },
@@ -164,11 +188,17 @@ export const nginx: Component = {
     }
   },
 
-  async markBeforeReload(pid) {
+  async markBeforeReload(_live, pid) {
     return children(pid);
   },
 
-  async confirmReload(pid, before) {
+  async health(live) {
+    // The generated configuration has a server on a Unix socket in the runtime directory, so
+    // the probe never competes with customers' ports and needs no port of its own.
+    await probeHealth(path.join(live.runtimeDir, HEALTH_SOCKET));
+  },
+
+  async confirmReload(_live, pid, before) {
     // After SIGHUP the master starts new workers and tells the old ones to quit; an old worker
     // closes its listening sockets first and then renames itself "worker process is shutting
     // down". Once a new worker runs and no old one still listens, every new connection gets

@@ -1,16 +1,16 @@
 import { existsSync, mkdirSync, lstatSync, mkdtempSync } from "node:fs";
 import path from "node:path";
 import { CongruentError } from "../errors.js";
-import { components } from "../components/registry.js";
+import { components, roles } from "../components/registry.js";
 import type { Component, RenderContext } from "../components/component.js";
 import { replaceSymlink } from "../store/atomic.js";
 import type { StoreEngine } from "../store/engine.js";
 import { removeTree, writeTree } from "../store/nar.js";
 import { dir, file, symlink } from "../store/tree.js";
-import { enabledComponents, effectiveSettings, readHost, type HostDescription } from "./host.js";
+import { enabledComponents, effectiveSettings, parseHost, readHostSource, type HostDescription } from "./host.js";
 import { readIntegrationPoint, README_NAME } from "./local.js";
 import { COMPONENT_META, SYSTEM_META, type ComponentMeta, type SystemMeta } from "./metadata.js";
-import { runtimeDir, configLink, logDir } from "./paths.js";
+import { runtimeDir, configLink, logDir, dataDir } from "./paths.js";
 
 export interface BuildOptions {
   hostFile: string;
@@ -40,7 +40,8 @@ export interface BuildResult {
  * @example const { generation } = await buildGeneration({ hostFile, localDir, stateDir, store });
  */
 export async function buildGeneration(opts: BuildOptions): Promise<BuildResult> {
-  const host = readHost(opts.hostFile);
+  const source = readHostSource(opts.hostFile);
+  const host = parseHost(source);
   const paths: Record<string, string> = {};
   const readmes: string[] = [];
   const ignored: string[] = [];
@@ -56,6 +57,12 @@ export async function buildGeneration(opts: BuildOptions): Promise<BuildResult> 
       runtimeDir: runtimeDir(opts.stateDir, name),
       logDir: logDir(opts.stateDir, name),
       configLink: configLink(opts.stateDir, name),
+      dataDir: dataDir(opts.stateDir, name),
+      roles: host.roles.filter((r) => roles.get(r)?.includes(name)),
+      settingSource: (key) => {
+        const line = source.lineOf(key, name);
+        return `${opts.hostFile}${line ? `:${line}` : ""} (settings.${name}.${key})`;
+      },
     };
     paths[name] = await buildComponent(component, ctx, opts);
     readmes.push(await opts.store.addTree(`congruent-readme-${name}`, file(component.integrationPoint.readme), []));
@@ -72,7 +79,7 @@ async function buildComponent(component: Component, ctx: RenderContext, opts: Bu
   const rendered = await component.render(ctx);
   const meta: ComponentMeta = {
     name: component.name,
-    settings: Object.fromEntries(Object.entries(ctx.settings).map(([k, value]) => [k, { value, change: component.settings[k]!.change }])),
+    settings: rendered.settings ?? Object.fromEntries(Object.entries(ctx.settings).map(([k, value]) => [k, { value, change: component.settings[k]!.change }])),
     inputs: rendered.inputs,
     service: rendered.service,
     program: rendered.program,

@@ -30,13 +30,18 @@ const HOST_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 export function readHost(file: string): HostDescription {
+  return parseHost(readHostSource(file));
+}
+
+/** The host file's text parsed, with line lookup for messages. */
+export function readHostSource(file: string): JsonSource {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
   } catch (error) {
     throw new CongruentError("E_HOST_INVALID", `${file}: cannot read host description: ${(error as NodeJS.ErrnoException).code ?? error}`);
   }
-  return parseHost(parseJson(file, text, "E_HOST_INVALID"));
+  return parseJson(file, text, "E_HOST_INVALID");
 }
 
 export function parseHost(doc: JsonSource): HostDescription {
@@ -67,6 +72,11 @@ export function parseHost(doc: JsonSource): HostDescription {
     if (!isObject(values)) fail(`settings.${name} must be an object`, name, "settings");
     for (const [key, value] of Object.entries(values as Record<string, unknown>)) {
       const setting = spec!.settings[key];
+      if (!setting && spec!.openSettings) {
+        // The component checks these itself (against the software's own catalogue) when it renders.
+        if (!["string", "number", "boolean"].includes(typeof value)) fail(`settings.${name}.${key}: expected a string, number or boolean`, key, name);
+        continue;
+      }
       if (!setting) fail(`settings.${name}.${key}: unknown setting (known: ${Object.keys(spec!.settings).join(", ")})`, key, name);
       const problem = checkSetting(setting!, value);
       if (problem) fail(`settings.${name}.${key}: ${problem}`, key, name);
@@ -112,5 +122,6 @@ export function effectiveSettings(host: HostDescription, name: string): Record<s
   const spec = components.get(name)!;
   const out: Record<string, SettingValue> = {};
   for (const [key, s] of Object.entries(spec.settings)) out[key] = host.settings[name]?.[key] ?? s.default;
+  if (spec.openSettings) for (const [key, value] of Object.entries(host.settings[name] ?? {})) out[key] ??= value;
   return out;
 }

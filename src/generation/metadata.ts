@@ -1,14 +1,14 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { CongruentError } from "../errors.js";
-import type { ChangeClass, ProgramIdentity, TrackedInput } from "../components/component.js";
+import type { ProgramIdentity, RecordedSetting, TrackedInput } from "../components/component.js";
 import type { ServiceDefinition } from "../services/manager.js";
-import type { HostDescription, SettingValue } from "./host.js";
+import type { HostDescription } from "./host.js";
 
 /** `component.json` in every component store path: what activation diffs. */
 export interface ComponentMeta {
   name: string;
-  settings: Record<string, { value: SettingValue; change: ChangeClass }>;
+  settings: Record<string, RecordedSetting>;
   inputs: Record<string, TrackedInput>;
   service: ServiceDefinition;
   program: ProgramIdentity;

@@ -11,3 +11,9 @@ export const configLink = (stateDir: string, service: string) => path.join(state
 
 /** Log files a service writes itself (e.g. nginx's access log); the supervisor's log is beside them. */
 export const logDir = (stateDir: string, service: string) => path.join(stateDir, "log", service);
+
+/** Divergent data of a service (database files, dumps): created by the component, never removed by a switch, rollback or gc. */
+export const dataDir = (stateDir: string, service: string) => path.join(stateDir, "data", service);
+
+/** Secrets (passwords, keys) kept out of the world-readable store: mode 0700, files 0600. */
+export const secretsDir = (stateDir: string) => path.join(stateDir, "secrets");

@@ -20,6 +20,11 @@ export interface ServiceDefinition {
   reloadSignal?: string;
   /** Signal for a graceful stop (default TERM). */
   stopSignal?: string;
+  /**
+   * Files a killed process leaves behind that would stop the next start (e.g. nginx's Unix
+   * socket: a SIGKILLed master never unlinks it); removed before every start.
+   */
+  staleFiles?: string[];
 }
 
 export type ServiceState = "running" | "stopped" | "failed";

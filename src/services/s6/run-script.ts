@@ -44,6 +44,7 @@ export function renderRunScript(def: ServiceDefinition): string {
   for (const [key, value] of Object.entries(def.environment ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
     lines.push(`export ${key}=${shellQuote(value)}`);
   }
+  if (def.staleFiles?.length) lines.push(`rm -f -- ${def.staleFiles.map(shellQuote).join(" ")}`);
   const argv = def.user === undefined ? def.command : ["s6-setuidgid", def.user, ...def.command];
   lines.push(`exec ${argv.map(shellQuote).join(" ")}`);
   return `${lines.join("\n")}\n`;
