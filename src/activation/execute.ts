@@ -57,7 +57,17 @@ export async function waitHealthy(ctx: ExecuteContext, live: LiveContext): Promi
     if (Date.now() + delay > deadline) break;
     await new Promise((r) => setTimeout(r, delay));
   }
-  throw new CongruentError("E_ACTIVATION", `${live.service}: not healthy within ${(timeout / 1000).toFixed(1)} s: ${reason}`);
+  const said = notable(await ctx.manager.recentLog(live.service, 40).catch(() => []));
+  throw new CongruentError("E_ACTIVATION", `${live.service}: not healthy within ${(timeout / 1000).toFixed(1)} s: ${reason}${said.length ? `; its log says: ${said.join(" / ")}` : ""}`);
+}
+
+/** The service's own words about why it failed: the last few distinct error lines of its log. */
+export function notable(lines: string[]): string[] {
+  const errors = lines
+    .filter((l) => /\b(FATAL|ERROR|PANIC|emerg|alert|crit|error)\b|could not|already in use|failed/i.test(l))
+    // Drop the software's own timestamp and pid prefix: "2026-… GMT [9299] FATAL:  x" → "FATAL: x".
+    .map((l) => l.replace(/^.*?\b(FATAL|ERROR|PANIC|LOG|WARNING):\s+/, "$1: ").replace(/\s+/g, " ").trim());
+  return [...new Set(errors)].slice(-3);
 }
 
 /** Settings whose change class is `runtime` and whose value differs between two components. */

@@ -21,7 +21,7 @@ const strongest = (classes: ChangeClass[]): ChangeClass => STRENGTH.find((c) => 
 
 const show = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v));
 const shown = (s: RecordedSetting | undefined, other: RecordedSetting | undefined) =>
-  s ? show(s.value) : other?.default !== undefined ? `${show(other.default)} (default)` : "(unset)";
+  s ? show(s.value) : other?.default !== undefined ? `${show(other.default)} (default)` : "(default)";
 
 /**
  * Compare one component between two generations, the way switch-to-configuration compares
@@ -30,6 +30,7 @@ const shown = (s: RecordedSetting | undefined, other: RecordedSetting | undefine
  */
 export function diffComponent(from: ComponentMeta, to: ComponentMeta): { action: ChangeClass; why: string[] } {
   const why: string[] = [];
+  const quiet: string[] = [];
   const classes: ChangeClass[] = [];
   if (from.program.sha256 !== to.program.sha256 || from.program.path !== to.program.path) {
     why.push(`program: ${from.program.path} ${from.program.version} (${from.program.sha256.slice(0, 12)}) → ${to.program.path} ${to.program.version} (${to.program.sha256.slice(0, 12)}) (restart)`);
@@ -54,9 +55,13 @@ export function diffComponent(from: ComponentMeta, to: ComponentMeta): { action:
     const b = to.inputs[key];
     if (a && b && a.hash === b.hash) continue;
     const change = b?.change ?? a!.change;
-    why.push(`${(b ?? a)!.label} ${!a ? "added" : !b ? "removed" : "changed"} (${change})`);
+    const line = `${(b ?? a)!.label} ${!a ? "added" : !b ? "removed" : "changed"} (${change})`;
+    // A file whose effect the settings above already name (class none) is only worth a line alone.
+    if (change === "none") quiet.push(line);
+    else why.push(line);
     classes.push(change);
   }
+  if (why.length === 0) why.push(...quiet);
   return { action: strongest(classes), why };
 }
 

@@ -55,6 +55,8 @@ export interface ServiceManager {
   /** Stop the service and remove its definition. */
   remove(name: string): Promise<void>;
   status(name: string): Promise<ServiceStatus>;
+  /** The last `lines` lines the service wrote (stdout and stderr), oldest first, without timestamps. */
+  recentLog(name: string, lines: number): Promise<string[]>;
   /** Names of every service this manager supervises for the state directory. */
   list(): Promise<string[]>;
   /** Stop every service and the supervisor itself. */

@@ -143,6 +143,12 @@ export class S6Manager implements ServiceManager {
     }
   }
 
+  async recentLog(name: string, lines: number): Promise<string[]> {
+    const text = await fs.readFile(path.join(path.resolve(this.options.stateDir), "log", name, "current"), "utf8").catch(() => "");
+    // s6-log's T prefix: "2026-11-25 09:55:23.708881387  " (ISO 8601 with nanoseconds, two spaces).
+    return text.split("\n").filter(Boolean).slice(-lines).map((l) => l.replace(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ {2}/, ""));
+  }
+
   async list(): Promise<string[]> {
     const entries = await fs.readdir(this.scanDir, { withFileTypes: true }).catch(() => []);
     return entries.filter((e) => e.isDirectory() && !e.name.startsWith(".")).map((e) => e.name).sort();

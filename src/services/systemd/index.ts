@@ -85,6 +85,11 @@ export class SystemdManager implements ServiceManager {
     return { name, state, pid: state === "running" && pid > 0 ? pid : null };
   }
 
+  async recentLog(name: string, lines: number): Promise<string[]> {
+    const out = await execFileAsync("journalctl", ["-u", unitName(name), "-n", String(lines), "--no-pager", "-o", "cat"]).then((r) => r.stdout, () => "");
+    return out.split("\n").filter(Boolean);
+  }
+
   async list(): Promise<string[]> {
     const files = await fs.readdir(this.unitDir).catch(() => []);
     return files.flatMap((f) => /^congruent-([a-z0-9-]+)\.service$/.exec(f)?.[1] ?? []).sort();

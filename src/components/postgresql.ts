@@ -1,0 +1,297 @@
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, chmodSync, chownSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { CongruentError } from "../errors.js";
+import { dir, file } from "../store/tree.js";
+import { removeTree } from "../store/nar.js";
+import type { NarNode } from "../store/nar.js";
+import type { Component, InputError, LiveContext, RecordedSetting, RenderContext } from "./component.js";
+import { programIdentity } from "./program.js";
+import { catalogue, changeClass, type Catalogue } from "./support/pg-catalogue.js";
+import { parseConf, quoteValue } from "./support/pg-conf.js";
+import { query } from "./support/pg-client.js";
+import { asUser, userIds } from "./support/server-user.js";
+
+const README = `Congruent integration point for PostgreSQL
+==========================================
+
+Files named *.conf in this directory are read by the PostgreSQL server Congruent builds for
+this host, in name order, after the settings of the host description (a later line wins).
+Each line is \`name = value\`, exactly as in postgresql.conf, e.g. tuning.conf:
+
+    work_mem = 16MB
+    log_min_duration_statement = 500ms
+    shared_buffers = 256MB
+
+On the next build (the agent runs it on a timer, or \`congruent switch\`):
+  * every name and value is checked against the server's own catalogue and parser; an unknown
+    name or a bad value stops the build naming this file and line, and the running server
+    keeps its configuration;
+  * a change to a setting PostgreSQL can take live (context sighup, superuser, user, …) is a
+    reload: no connection is dropped. A setting read only at server start (context
+    postmaster: shared_buffers, max_connections, port, …) needs a restart, and the plan
+    (\`congruent switch --dry-run\`) says so before anything happens.
+
+Not allowed here (the platform owns them): data_directory, config_file, hba_file, ident_file,
+unix_socket_directories, external_pid_file, include, include_dir, include_if_exists.
+The data directory is never rewritten or removed by a switch, a rollback or gc.
+Files not ending in .conf are ignored. This README is a link managed by Congruent.
+`;
+
+/** Parameters the platform sets itself: where files and sockets are. */
+const OWNED = new Set(["data_directory", "config_file", "hba_file", "ident_file", "unix_socket_directories", "external_pid_file"]);
+const INCLUDES = new Set(["include", "include_dir", "include_if_exists"]);
+const SERVER_USER = "postgres";
+const DEFAULT_PORT = 5432;
+
+/** The server programs: the role's major if Debian has it installed, else the newest installed. */
+function serverBin(roleList: string[]): string {
+  if (process.env.CONGRUENT_POSTGRESQL_BIN) return process.env.CONGRUENT_POSTGRESQL_BIN;
+  const wanted = roleList.map((r) => r.replace(/^postgresql/, "")).find((m) => /^\d+$/.test(m));
+  const root = "/usr/lib/postgresql";
+  if (wanted && existsSync(path.join(root, wanted, "bin", "postgres"))) return path.join(root, wanted, "bin");
+  const installed = existsSync(root) ? readdirSync(root).filter((m) => /^\d+$/.test(m) && existsSync(path.join(root, m, "bin", "postgres"))) : [];
+  const newest = installed.sort((a, b) => Number(b) - Number(a))[0];
+  if (!newest) throw new CongruentError("E_PROGRAM_MISSING", "PostgreSQL server programs not found under /usr/lib/postgresql; install the Debian package postgresql");
+  return path.join(root, newest, "bin");
+}
+
+const major = (version: string) => version.split(".")[0] ?? version;
+
+/** One place a parameter was set: host description or a snippet line, for messages. */
+interface Occurrence {
+  name: string;
+  value: string;
+  where: { file: string; line?: number };
+}
+
+/** Host settings then snippets, in the order PostgreSQL reads them; bad names reported with their place. */
+function collect(ctx: RenderContext, cat: Catalogue): { occurrences: Occurrence[]; errors: InputError[] } {
+  const occurrences: Occurrence[] = [];
+  const errors: InputError[] = [];
+  const check = (name: string, where: Occurrence["where"]): boolean => {
+    const p = cat.get(name);
+    if (OWNED.has(name) || INCLUDES.has(name)) errors.push({ ...where, message: `${name} is set by the platform and cannot be changed here` });
+    else if (!p) errors.push({ ...where, message: `unknown PostgreSQL parameter "${name}"` });
+    else if (!changeClass(p)) errors.push({ ...where, message: `${p.name} is a read-only (internal) parameter` });
+    else return true;
+    return false;
+  };
+  for (const [key, value] of Object.entries(ctx.settings)) {
+    const name = key.toLowerCase();
+    const where = { file: ctx.settingSource(key) };
+    if (check(name, where)) occurrences.push({ name, value: typeof value === "boolean" ? (value ? "on" : "off") : String(value), where });
+  }
+  for (const f of ctx.local) {
+    const parsed = parseConf(f.contents.toString("utf8"));
+    for (const e of parsed.errors) errors.push({ file: f.path, line: e.line, message: e.message });
+    for (const e of parsed.entries) {
+      const where = { file: f.path, line: e.line };
+      if (check(e.name, where)) occurrences.push({ name: e.name, value: e.value, where });
+    }
+  }
+  return { occurrences, errors };
+}
+
+function renderConf(ctx: RenderContext): string {
+  const lines = [
+    `# Generated by Congruent for host ${ctx.hostName}. Do not edit: change the host description`,
+    "# (settings.postgresql) or add *.conf files to the postgresql integration point.",
+    `hba_file = ${quoteValue(`${ctx.configLink}/pg_hba.conf`)}`,
+    `ident_file = ${quoteValue(`${ctx.configLink}/pg_ident.conf`)}`,
+    `unix_socket_directories = ${quoteValue(ctx.runtimeDir)}`,
+    "listen_addresses = '127.0.0.1'",
+    "",
+    "# settings.postgresql from the host description",
+    ...Object.entries(ctx.settings).map(([k, v]) => `${k} = ${quoteValue(v)}`),
+    "",
+    "# Customer snippets, relative to this file's directory, in name order (a later line wins).",
+    "include_dir 'local'",
+    "",
+  ];
+  return lines.join("\n");
+}
+
+// Local connections: root (the agent) and postgres may act as the superuser through peer auth;
+// every other OS user as itself. TCP needs a password (stored in the data directory, never here).
+const HBA = `# Generated by Congruent.
+local   all   postgres   peer map=congruent
+local   all   all        peer
+host    all   all        127.0.0.1/32   scram-sha-256
+host    all   all        ::1/128        scram-sha-256
+`;
+const IDENT = `# Generated by Congruent: OS users allowed to connect as the postgres superuser.
+congruent   root       postgres
+congruent   postgres   postgres
+`;
+
+/** Port and socket directory of the live server, from the generation's recorded settings. */
+function endpoint(live: LiveContext): { host: string; port: number } {
+  const port = live.meta.settings.port?.value;
+  return { host: live.runtimeDir, port: port === undefined ? DEFAULT_PORT : Number(port) };
+}
+
+/** Data directory of this server's major version: a new major never opens an old cluster. */
+const clusterDir = (live: LiveContext) => path.join(live.dataDir, major(live.meta.program.version));
+
+/**
+ * Ask the server's own parser about every value: `postgres -C port` loads the whole
+ * configuration without a running server and logs each bad value. Its messages name the
+ * parameter, not the file: map them back to where that parameter was set.
+ */
+function checkValues(bin: string, dirPath: string, occurrences: Occurrence[]): InputError[] {
+  const scratch = mkdtempSync(path.join(os.tmpdir(), "congruent-pgcheck-"));
+  try {
+    chmodSync(scratch, 0o755);
+    cpSync(dirPath, path.join(scratch, "conf"), { recursive: true });
+    mkdirSync(path.join(scratch, "data"), { mode: 0o700 });
+    const ids = process.getuid?.() === 0 ? userIds(SERVER_USER) : undefined;
+    if (ids) chownSync(path.join(scratch, "data"), ids.uid, ids.gid);
+    const argv = asUser(SERVER_USER, [path.join(bin, "postgres"), "-D", path.join(scratch, "data"), "-c", `config_file=${path.join(scratch, "conf", "postgresql.conf")}`, "-C", "port"]);
+    const run = spawnSync(argv[0]!, argv.slice(1), { encoding: "utf8" });
+    if (run.status === 0) return [];
+    return mapServerErrors(run.stderr ?? String(run.error), occurrences, scratch);
+  } finally {
+    removeTree(scratch);
+  }
+}
+
+/** `LOG: invalid value for parameter "work_mem": "lots"` → the file and line that set it. */
+export function mapServerErrors(stderr: string, occurrences: Occurrence[], scratch: string): InputError[] {
+  const errors: InputError[] = [];
+  const lines = stderr.split("\n").map((l) => l.replace(/^.*?\b(LOG|FATAL|HINT|DETAIL|ERROR):\s+/, "$1: "));
+  lines.forEach((text, i) => {
+    const m = text.match(/^(?:LOG|ERROR): (.*parameter "([^"]+)".*)$/);
+    if (!m) return;
+    const [, message = "", param = ""] = m;
+    const name = param.toLowerCase();
+    const candidates = occurrences.filter((o) => o.name === name);
+    const exact = candidates.filter((o) => message.includes(`"${o.value}"`) || message.startsWith(`${o.value} `));
+    const at = (exact.length ? exact : candidates).at(-1);
+    const hint = lines[i + 1]?.startsWith("HINT: ") ? ` (${lines[i + 1]!.slice(6).trim()})` : "";
+    errors.push({ ...(at?.where ?? { file: "postgresql.conf (generated)" }), message: `${message}${hint}` });
+  });
+  if (errors.length === 0) {
+    const fatal = lines.find((l) => l.startsWith("FATAL: ")) ?? lines.find((l) => l.trim()) ?? "postgres rejected the configuration";
+    errors.push({ file: "postgresql.conf", message: fatal.replaceAll(scratch, "<check>") });
+  }
+  return errors;
+}
+
+const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
+
+/** Connection attempts and queries that must not hang a switch. */
+const TIMEOUT_MS = 3000;
+
+/** PostgreSQL 13–17 (the role names the intended major; the installed server is used). */
+export const postgresql: Component = {
+  name: "postgresql",
+  description: "PostgreSQL server; parameters from settings.postgresql and /etc/local/postgresql/*.conf, checked against the server's catalogue",
+  settings: {},
+  openSettings: true,
+  integrationPoint: { accepts: (name) => name.endsWith(".conf") && !name.startsWith("."), readme: README },
+
+  async render(ctx) {
+    const bin = serverBin(ctx.roles);
+    const cat = catalogue(path.join(bin, "postgres"));
+    const { occurrences, errors } = collect(ctx, cat);
+    if (errors.length > 0) {
+      const first = errors[0]!;
+      const code = ctx.local.some((f) => f.path === first.file) ? "E_LOCAL_INVALID" : "E_HOST_INVALID";
+      const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : "";
+      throw new CongruentError(code, `${first.file}${first.line ? `:${first.line}` : ""}: ${first.message}${more}`);
+    }
+    // What the server will run with, later lines winning, each with the class its context gives.
+    const settings: Record<string, RecordedSetting> = { listen_addresses: { value: "127.0.0.1", change: "restart" } };
+    for (const o of occurrences) settings[o.name] = { value: o.value, change: changeClass(cat.get(o.name)!)! };
+    const local: Record<string, NarNode> = {};
+    for (const f of ctx.local) local[f.name] = file(f.contents);
+    const program = programIdentity(path.join(bin, "postgres"), ["--version"], (out) => out.match(/PostgreSQL\)?\s+(\d+(?:\.\d+)*)/)?.[1]);
+    return {
+      tree: dir({ "postgresql.conf": file(renderConf(ctx)), "pg_hba.conf": file(HBA), "pg_ident.conf": file(IDENT), local: dir(local) }),
+      settings,
+      // The settings above carry what a snippet changes; the file itself only says where.
+      inputs: Object.fromEntries(ctx.local.map((f) => [`snippet:${f.name}`, { label: `snippet ${f.name}`, hash: sha(f.contents), change: "none" as const }])),
+      program,
+      service: {
+        name: "postgresql",
+        command: [path.join(bin, "postgres"), "-D", path.join(ctx.dataDir, major(program.version)), "-c", `config_file=${ctx.configLink}/postgresql.conf`],
+        user: SERVER_USER,
+        reloadSignal: "HUP",
+        // SIGINT is PostgreSQL's "fast" shutdown; TERM ("smart") would wait for every client to leave.
+        stopSignal: "INT",
+      },
+    };
+  },
+
+  async validate(ctx, dirPath) {
+    const bin = serverBin(ctx.roles);
+    const { occurrences } = collect(ctx, catalogue(path.join(bin, "postgres")));
+    return checkValues(bin, dirPath, occurrences);
+  },
+
+  async prepare(live) {
+    const ids = process.getuid?.() === 0 ? userIds(SERVER_USER) : undefined;
+    const data = clusterDir(live);
+    // The parents are the platform's (searchable); the cluster's own directory is the server's.
+    mkdirSync(path.dirname(live.dataDir), { recursive: true, mode: 0o755 });
+    mkdirSync(live.dataDir, { recursive: true, mode: 0o700 });
+    if (ids) {
+      chownSync(live.dataDir, ids.uid, ids.gid);
+      chownSync(live.runtimeDir, ids.uid, ids.gid);
+    }
+    readableByServer(path.join(live.configDir, "postgresql.conf"));
+    const version = path.join(data, "PG_VERSION");
+    if (existsSync(version)) {
+      const found = readFileSync(version, "utf8").trim();
+      if (found !== major(live.meta.program.version)) throw new CongruentError("E_ACTIVATION", `postgresql: ${data} holds a PostgreSQL ${found} cluster, the server is ${live.meta.program.version}`);
+      return;
+    }
+    // First start: the one time the data directory is written by the platform.
+    const initdb = path.join(path.dirname(live.meta.program.path), "initdb");
+    const argv = asUser(SERVER_USER, [initdb, "-D", data, "-U", SERVER_USER, "-E", "UTF8", "--locale=C.UTF-8", "--auth-local=peer", "--auth-host=scram-sha-256", "--no-instructions"]);
+    const run = spawnSync(argv[0]!, argv.slice(1), { encoding: "utf8" });
+    if (run.status !== 0) throw new CongruentError("E_ACTIVATION", `postgresql: initdb ${data} failed: ${(run.stderr || String(run.error)).trim().split("\n").at(-1)}`);
+  },
+
+  async health(live) {
+    const rows = await query(endpoint(live), "SELECT 1 AS ok", TIMEOUT_MS);
+    if (rows[0]?.ok !== 1) throw new Error("SELECT 1 did not return 1");
+  },
+
+  async markBeforeReload(live) {
+    const rows = await query(endpoint(live), "SELECT pg_conf_load_time()::text AS t", TIMEOUT_MS);
+    return rows[0]?.t;
+  },
+
+  async confirmReload(live, _pid, before) {
+    // The postmaster handles SIGHUP asynchronously; a new session shows the new load time
+    // once it has. Then nothing may be left pending a restart or rejected by the server.
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const rows = await query(endpoint(live), "SELECT pg_conf_load_time()::text AS t", TIMEOUT_MS);
+      if (rows[0]?.t !== before) break;
+      if (Date.now() > deadline) throw new Error("the server did not re-read its configuration within 10 s of SIGHUP");
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const pending = await query(endpoint(live), "SELECT name FROM pg_settings WHERE pending_restart ORDER BY name", TIMEOUT_MS);
+    const rejected = await query(endpoint(live), "SELECT name, sourcefile, sourceline, error FROM pg_file_settings WHERE error IS NOT NULL ORDER BY seqno", TIMEOUT_MS);
+    const problems = [
+      ...pending.map((r) => `${r.name}: waits for a restart`),
+      ...rejected.map((r) => `${r.name ?? "?"}: ${r.error} (${r.sourcefile}:${r.sourceline})`),
+    ];
+    if (problems.length > 0) throw new Error(`reload left settings unapplied: ${problems.join("; ")}`);
+  },
+};
+
+
+/** The server runs unprivileged: it must be able to read its configuration in the store. */
+function readableByServer(conf: string): void {
+  if (process.getuid?.() !== 0) return;
+  const argv = asUser(SERVER_USER, ["test", "-r", conf]);
+  if (spawnSync(argv[0]!, argv.slice(1)).status !== 0) {
+    throw new CongruentError("E_ACTIVATION", `postgresql: user ${SERVER_USER} cannot read ${conf}; every directory above the state directory's store must be searchable by others (chmod o+x)`);
+  }
+}

@@ -1,0 +1,20 @@
+import pg from "pg";
+
+/**
+ * One query on a fresh connection over the server's Unix socket, as the postgres superuser
+ * (peer authentication maps root to it). A fresh session on purpose: it sees the configuration
+ * the postmaster has now, not what an older session loaded.
+ *
+ * @example await query({ host: "/var/lib/congruent/run/postgresql", port: 5432 }, "SELECT 1 AS ok", 3000)
+ */
+export async function query(at: { host: string; port: number }, sql: string, timeoutMs: number): Promise<Record<string, unknown>[]> {
+  const client = new pg.Client({ host: at.host, port: at.port, user: "postgres", database: "postgres", connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs });
+  // A server going away mid-query emits 'error' on the client; the query's rejection reports it.
+  client.on("error", () => {});
+  try {
+    await client.connect();
+    return (await client.query(sql)).rows as Record<string, unknown>[];
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
