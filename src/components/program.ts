@@ -1,13 +1,11 @@
 import { createHash } from "node:crypto";
 import { spawnSync } from "node:child_process";
-import { readFileSync, statSync, accessSync, constants } from "node:fs";
+import { readFileSync, accessSync, constants } from "node:fs";
+import { derivedFromFile } from "./file-cache.js";
 import path from "node:path";
 import { CongruentError } from "../errors.js";
 import type { ProgramIdentity } from "./component.js";
 
-// Hashing a binary and asking its version costs a few ms each; a switch that finds nothing
-// changed must stay cheap, so identities are memoised per process by the file's stat.
-const memo = new Map<string, { stamp: string; identity: ProgramIdentity }>();
 
 /** Find `name` on PATH (or an explicit override path); error naming the Debian package. */
 export function findProgram(name: string, override: string | undefined, debianPackage: string): string {
@@ -30,16 +28,11 @@ export function findProgram(name: string, override: string | undefined, debianPa
  * @example programIdentity("/usr/sbin/nginx", ["-v"], (out) => out.match(/nginx\/(\S+)/)?.[1])
  */
 export function programIdentity(file: string, versionArgs: string[], parseVersion: (output: string) => string | undefined): ProgramIdentity {
-  const st = statSync(file);
-  const stamp = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
-  const hit = memo.get(file);
-  if (hit?.stamp === stamp) return hit.identity;
-  const sha256 = createHash("sha256").update(readFileSync(file)).digest("hex");
-  const run = spawnSync(file, versionArgs, { encoding: "utf8" });
-  const output = `${run.stdout ?? ""}${run.stderr ?? ""}`;
-  // Some programs (nginx -v) print their version on stderr and still exit 0.
-  const version = parseVersion(output) ?? "unknown";
-  const identity = { path: file, version, sha256 };
-  memo.set(file, { stamp, identity });
-  return identity;
+  return derivedFromFile(`program-${versionArgs.join("_").replace(/[^A-Za-z0-9_-]/g, "")}`, file, () => {
+    const sha256 = createHash("sha256").update(readFileSync(file)).digest("hex");
+    const run = spawnSync(file, versionArgs, { encoding: "utf8" });
+    const output = `${run.stdout ?? ""}${run.stderr ?? ""}`;
+    // Some programs (nginx -v) print their version on stderr and still exit 0.
+    return { path: file, version: parseVersion(output) ?? "unknown", sha256 };
+  });
 }

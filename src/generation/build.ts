@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, lstatSync, mkdtempSync } from "node:fs";
 import path from "node:path";
 import { CongruentError } from "../errors.js";
 import { components, roles } from "../components/registry.js";
+import { useCacheDir } from "../components/file-cache.js";
 import type { Component, RenderContext } from "../components/component.js";
 import { replaceSymlink } from "../store/atomic.js";
 import type { StoreEngine } from "../store/engine.js";
@@ -40,6 +41,7 @@ export interface BuildResult {
  * @example const { generation } = await buildGeneration({ hostFile, localDir, stateDir, store });
  */
 export async function buildGeneration(opts: BuildOptions): Promise<BuildResult> {
+  useCacheDir(path.join(opts.stateDir, "cache"));
   const source = readHostSource(opts.hostFile);
   const host = parseHost(source);
   const paths: Record<string, string> = {};

@@ -1,6 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { CongruentError } from "../../errors.js";
 import type { ChangeClass } from "../component.js";
+import { derivedFromFile } from "../file-cache.js";
 
 /** One parameter as the server itself describes it (`postgres --describe-config`). */
 export interface PgParameter {
@@ -24,9 +25,16 @@ const cache = new Map<string, Catalogue>();
 export function catalogue(postgres: string): Catalogue {
   const hit = cache.get(postgres);
   if (hit) return hit;
+  const rows = derivedFromFile("pg-catalogue", postgres, () => describe(postgres));
+  const out = new Map(rows.map((p) => [p.name.toLowerCase(), p]));
+  cache.set(postgres, out);
+  return out;
+}
+
+function describe(postgres: string): PgParameter[] {
   const run = spawnSync(postgres, ["--describe-config"], { encoding: "utf8", maxBuffer: 16 << 20 });
   if (run.status !== 0) throw new CongruentError("E_PROGRAM_MISSING", `${postgres} --describe-config failed: ${(run.stderr || run.error?.message || "").trim()}`);
-  const out = new Map<string, PgParameter>();
+  const out: PgParameter[] = [];
   for (const row of run.stdout.split("\n")) {
     // name, context, group, type, default, min, max, short description, long description
     const [name, context, , type, , min, max] = row.split("\t");
@@ -34,9 +42,8 @@ export function catalogue(postgres: string): Catalogue {
     const p: PgParameter = { name, context, type: type as PgParameter["type"] };
     if (min) p.min = Number(min);
     if (max) p.max = Number(max);
-    out.set(name.toLowerCase(), p);
+    out.push(p);
   }
-  cache.set(postgres, out);
   return out;
 }
 

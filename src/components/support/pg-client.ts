@@ -1,4 +1,4 @@
-import pg from "pg";
+import type { ClientConfig } from "pg";
 
 /**
  * One query on a fresh connection over the server's Unix socket, as the postgres superuser
@@ -8,7 +8,10 @@ import pg from "pg";
  * @example await query({ host: "/var/lib/congruent/run/postgresql", port: 5432 }, "SELECT 1 AS ok", 3000)
  */
 export async function query(at: { host: string; port: number }, sql: string, timeoutMs: number): Promise<Record<string, unknown>[]> {
-  const client = new pg.Client({ host: at.host, port: at.port, user: "postgres", database: "postgres", connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs });
+  // Loaded on first use: a build never talks to the server, and pg costs ~40 ms to load.
+  const { default: pg } = await import("pg");
+  const config: ClientConfig = { host: at.host, port: at.port, user: "postgres", database: "postgres", connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs };
+  const client = new pg.Client(config);
   // A server going away mid-query emits 'error' on the client; the query's rejection reports it.
   client.on("error", () => {});
   try {

@@ -1,0 +1,50 @@
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import path from "node:path";
+
+// Facts derived from an installed file (a binary's hash and version, a server's parameter
+// catalogue) cost a spawn or a hash of megabytes each; a build that finds nothing new must stay
+// cheap, so they are kept per process and, once the build names a state directory, on disk in
+// `<state>/cache/`, keyed by the file's path and stat (a package upgrade changes the stat).
+const memo = new Map<string, unknown>();
+let cacheDir: string | undefined;
+
+/** Where derived facts persist between runs (the build sets `<state>/cache`). */
+export function useCacheDir(dir: string): void {
+  cacheDir = dir;
+}
+
+/**
+ * `compute()` once per (kind, file, stat of file); later calls and later runs read the result.
+ *
+ * @example derivedFromFile("pg-catalogue", "/usr/lib/postgresql/15/bin/postgres", () => describe())
+ */
+export function derivedFromFile<T>(kind: string, file: string, compute: () => T): T {
+  const st = statSync(file);
+  const key = createHash("sha256").update(`${kind}\0${path.resolve(file)}\0${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`).digest("hex").slice(0, 32);
+  if (memo.has(key)) return memo.get(key) as T;
+  const stored = cacheDir ? path.join(cacheDir, `${kind}-${key}.json`) : undefined;
+  if (stored) {
+    try {
+      const value = JSON.parse(readFileSync(stored, "utf8")) as T;
+      memo.set(key, value);
+      return value;
+    } catch {
+      // absent or unreadable: compute it again
+    }
+  }
+  const value = compute();
+  memo.set(key, value);
+  if (stored) {
+    try {
+      mkdirSync(cacheDir!, { recursive: true });
+      // Unique temp name then rename: a concurrent reader never sees half a file.
+      const tmp = `${stored}.${process.pid}.tmp`;
+      writeFileSync(tmp, JSON.stringify(value));
+      renameSync(tmp, stored);
+    } catch {
+      // a read-only state directory costs speed, never correctness
+    }
+  }
+  return value;
+}

@@ -1,0 +1,186 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { execFileSync } from "node:child_process";
+import { chmodSync, readFileSync } from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import pg from "pg";
+import { cli, cliJson, freePort, tempDir, writeHost, writeSnippet } from "../helpers.js";
+import { hasPostgres } from "../support/postgres.js";
+
+interface SwitchOut {
+  generation: string;
+  previous: string | null;
+  plan: { service: string; action: string; why: string[] }[];
+  result: string;
+}
+interface StatusOut {
+  generation: string | null;
+  services: { name: string; state: string; pid: number | null }[];
+}
+
+/** A real PostgreSQL run by Congruent: reload where the server allows, restart only where it must. */
+describe.skipIf(!hasPostgres)("postgresql component", () => {
+  const root = tempDir();
+  // The server runs as user postgres: it must be able to reach the store and its data directory.
+  chmodSync(root, 0o755);
+  const state = path.join(root, "state");
+  const local = path.join(root, "local");
+  let port = 0;
+  let hostFile = "";
+  let settings: Record<string, string | number> = {};
+  const args = () => ["--host", hostFile, "--local", local, "--state", state];
+  const writeHostWith = (extra: Record<string, string | number>) => {
+    settings = { port, ...extra };
+    hostFile = writeHost(root, { name: "db1", roles: ["postgresql15"], settings: { postgresql: settings } });
+  };
+  const connect = async () => {
+    const client = new pg.Client({ host: path.join(state, "run", "postgresql"), port, user: "postgres", database: "postgres" });
+    await client.connect();
+    return client;
+  };
+  const show = async (name: string) => {
+    const client = await connect();
+    try {
+      return (await client.query(`SHOW ${name}`)).rows[0][name.toLowerCase()] as string;
+    } finally {
+      await client.end();
+    }
+  };
+  const postmaster = async () => (await cliJson<StatusOut>(["status", "--state", state])).services.find((s) => s.name === "postgresql")?.pid;
+  const rows = async () => {
+    const client = await connect();
+    try {
+      return (await client.query("SELECT name FROM customers ORDER BY id")).rows.map((r) => r.name as string);
+    } finally {
+      await client.end();
+    }
+  };
+
+  beforeAll(async () => {
+    port = await freePort();
+    writeHostWith({ work_mem: "4MB" });
+  });
+
+  afterAll(async () => {
+    await cli(["down", "--state", state]);
+  });
+
+  it("starts: initdb once, the server runs as postgres and answers; customer rows are written", async () => {
+    const out = await cliJson<SwitchOut>(["switch", ...args()]);
+    expect(out.plan.map((p) => [p.service, p.action])).toEqual([["postgresql", "start"]]);
+    const pid = (await postmaster())!;
+    const uid = readFileSync(`/proc/${pid}/status`, "utf8").match(/^Uid:\s+(\d+)/m)?.[1];
+    expect(uid).toBe(execFileSync("id", ["-u", "postgres"], { encoding: "utf8" }).trim());
+    expect(await show("work_mem")).toBe("4MB");
+    const client = await connect();
+    await client.query("CREATE TABLE customers (id serial PRIMARY KEY, name text)");
+    await client.query("INSERT INTO customers (name) VALUES ('acme'), ('globex')");
+    await client.end();
+  });
+
+  it("a work_mem snippet is a reload: same postmaster, new value, an open connection survives", async () => {
+    const pid = await postmaster();
+    const open = await connect();
+    const backend = (await open.query("SELECT pg_backend_pid() AS p")).rows[0].p;
+    writeSnippet(local, "postgresql", "tuning.conf", "# customer tuning\nwork_mem = 16MB\n");
+    const dry = await cliJson<SwitchOut>(["switch", "--dry-run", ...args()]);
+    expect(dry.plan).toEqual([expect.objectContaining({ service: "postgresql", action: "reload", why: ["work_mem: 4MB → 16MB (reload)"] })]);
+    const out = await cliJson<SwitchOut>(["switch", ...args()]);
+    expect(out.plan[0]).toMatchObject({ action: "reload", why: ["work_mem: 4MB → 16MB (reload)"] });
+    expect(await postmaster()).toBe(pid);
+    expect(await show("work_mem")).toBe("16MB");
+    // The session opened before the switch is the same backend and still works.
+    expect((await open.query("SELECT pg_backend_pid() AS p, 1 AS one")).rows[0]).toEqual({ p: backend, one: 1 });
+    await open.end();
+    expect(await rows()).toEqual(["acme", "globex"]);
+  });
+
+  it("a comment-only change restarts nothing and reloads nothing", async () => {
+    writeSnippet(local, "postgresql", "tuning.conf", "# customer tuning, reviewed\nwork_mem = 16MB\n");
+    const out = await cliJson<SwitchOut>(["switch", ...args()]);
+    expect(out.plan[0]).toMatchObject({ action: "none", why: ["snippet tuning.conf changed (none)"] });
+  });
+
+  it("shared_buffers is a restart (the plan says why), with a new postmaster and the new value", async () => {
+    const pid = await postmaster();
+    writeSnippet(local, "postgresql", "tuning.conf", "work_mem = 32MB\nshared_buffers = 64MB\n");
+    const out = await cliJson<SwitchOut>(["switch", ...args()]);
+    // Mixed classes: one restart, both changes named.
+    expect(out.plan[0]).toMatchObject({ action: "restart", why: ["work_mem: 16MB → 32MB (reload)", "shared_buffers: (default) → 64MB (restart)"] });
+    expect(await postmaster()).not.toBe(pid);
+    expect(await show("shared_buffers")).toBe("64MB");
+    expect(await show("work_mem")).toBe("32MB");
+    expect(await rows()).toEqual(["acme", "globex"]);
+  });
+
+  it.each([
+    ["work_mem = lots\n", /tuning\.conf:1: invalid value for parameter "work_mem": "lots"/],
+    ["# fine\nwork_memory = 8MB\n", /tuning\.conf:2: unknown PostgreSQL parameter "work_memory"/],
+    ["wal_level = bogus\n", /tuning\.conf:1: invalid value for parameter "wal_level": "bogus" \(Available values: minimal, replica, logical\.\)/],
+    ["max_connections = -5\n", /tuning\.conf:1: -5 is outside the valid range for parameter "max_connections"/],
+    ["data_directory = '/tmp/x'\n", /tuning\.conf:1: data_directory is set by the platform/],
+    ["work_mem = '16MB\n", /tuning\.conf:1: work_mem: unterminated quoted string/],
+  ])("rejects %j naming file and line; the server is untouched", async (text, message) => {
+    const pid = await postmaster();
+    const before = (await cliJson<StatusOut>(["status", "--state", state])).generation;
+    const good = readFileSync(path.join(local, "postgresql", "tuning.conf"), "utf8");
+    writeSnippet(local, "postgresql", "tuning.conf", text);
+    const r = await cli(["switch", ...args()]);
+    writeSnippet(local, "postgresql", "tuning.conf", good);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(message);
+    expect(await postmaster()).toBe(pid);
+    expect((await cliJson<StatusOut>(["status", "--state", state])).generation).toBe(before);
+  });
+
+  it("an unknown parameter in the host description names the host file and line", async () => {
+    const saved = { ...settings };
+    writeHostWith({ ...saved, wrok_mem: "8MB" });
+    const r = await cli(["build", ...args()]);
+    writeHostWith(saved);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/host\.json:\d+ \(settings\.postgresql\.wrok_mem\): unknown PostgreSQL parameter "wrok_mem"/);
+  });
+
+  it("a port already taken: automatic rollback, the old generation serving again, exit 1 with the reason", async () => {
+    const before = (await cliJson<StatusOut>(["status", "--state", state])).generation;
+    const taken = await freePort();
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(taken, "127.0.0.1", resolve));
+    try {
+      const saved = { ...settings };
+      writeHostWith({ ...saved, port: taken });
+      const r = await cli(["switch", "--health-timeout", "3", ...args()]);
+      writeHostWith(saved);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/postgresql: not healthy within 3\.0 s: .*Address already in use.*; rolled back to /);
+    } finally {
+      await new Promise((r) => blocker.close(r));
+    }
+    const status = await cliJson<StatusOut>(["status", "--state", state]);
+    expect(status.generation).toBe(before);
+    expect(status.services[0]).toMatchObject({ state: "running" });
+    expect(await show("port")).toBe(String(port));
+    expect(await rows()).toEqual(["acme", "globex"]);
+  });
+
+  it("rollback and gc leave the data directory alone", async () => {
+    const rolled = await cli(["rollback", "--state", state, "--json"]);
+    expect(rolled.code, rolled.stderr).toBe(0);
+    expect(await rows()).toEqual(["acme", "globex"]);
+    await cliJson(["switch", ...args()]);
+    const gc = await cli(["gc", "--state", state]);
+    expect(gc.code, gc.stderr).toBe(0);
+    expect(await rows()).toEqual(["acme", "globex"]);
+    expect(readFileSync(path.join(state, "data", "postgresql", "15", "PG_VERSION"), "utf8").trim()).toBe("15");
+  });
+
+  it("stores no secret: pg_hba asks TCP clients for a password kept in the data directory", async () => {
+    const generation = (await cliJson<StatusOut>(["status", "--state", state])).generation!;
+    const hba = readFileSync(path.join(generation, "components", "postgresql", "pg_hba.conf"), "utf8");
+    expect(hba).toMatch(/^host\s+all\s+all\s+127\.0\.0\.1\/32\s+scram-sha-256$/m);
+    const client = new pg.Client({ host: "127.0.0.1", port, user: "postgres", database: "postgres", password: "guess" });
+    client.on("error", () => {});
+    await expect(client.connect()).rejects.toThrow(/password authentication failed/);
+  });
+});
