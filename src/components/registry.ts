@@ -1,6 +1,8 @@
 import type { Component } from "./component.js";
 import { nginx } from "./nginx.js";
 import { postgresql } from "./postgresql.js";
+import { redis } from "./redis.js";
+import { memcached } from "./memcached.js";
 
 /**
  * The one place that knows every component and which roles enable them. Core code asks
@@ -9,6 +11,8 @@ import { postgresql } from "./postgresql.js";
 export const components: ReadonlyMap<string, Component> = new Map([
   [nginx.name, nginx],
   [postgresql.name, postgresql],
+  [redis.name, redis],
+  [memcached.name, memcached],
 ]);
 
 /** Roles a host description may list, and the components each enables. */
@@ -16,6 +20,8 @@ export const roles: ReadonlyMap<string, readonly string[]> = new Map<string, rea
   ["webgateway", ["nginx"]],
   // One PostgreSQL per host; the role names the intended major, the installed server runs.
   ...["13", "14", "15", "16", "17"].map((major): [string, string[]] => [`postgresql${major}`, ["postgresql"]]),
+  ["redis", ["redis"]],
+  ["memcached", ["memcached"]],
 ]);
 
 export function component(name: string): Component | undefined {

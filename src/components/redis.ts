@@ -1,0 +1,562 @@
+import { createHash, randomBytes } from "node:crypto";
+import { spawn, spawnSync } from "node:child_process";
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { Redis } from "ioredis";
+import { CongruentError } from "../errors.js";
+import { dir, file } from "../store/tree.js";
+import type { ChangeClass, Component, LiveContext, RecordedSetting, RenderContext, TrackedInput } from "./component.js";
+import { findProgram, programIdentity } from "./program.js";
+import { lastLogLine } from "./support/service-log.js";
+
+const README = `Congruent integration point for Redis
+=====================================
+
+Files named *.conf in this directory hold redis.conf directives, one per line, e.g. cache.conf:
+
+    maxmemory 256mb
+    maxmemory-policy allkeys-lru
+    save 900 1
+    save 300 10
+
+They are pasted, in name order, after the settings of the host description (settings.redis) into
+the redis.conf Congruent builds for this host; as in any redis.conf, the last line for a
+directive wins.
+
+On the next build (the agent runs it on a timer, or \`congruent switch\`):
+  * the whole file is read by the installed redis-server itself before anything changes; a
+    line it rejects stops the build with this file's name and line, and the running Redis is
+    not touched;
+  * a changed directive that Redis lets CONFIG SET change is applied to the running server at
+    once (no restart, no lost keys) and is in the new redis.conf too, so a later restart keeps
+    it; a directive Redis only reads at start (databases, io-threads, appendfilename, ...)
+    restarts Redis, which saves its dataset on the way down (if save points are set) and loads
+    it again.
+
+The platform owns: daemonize, supervised, pidfile, dir, logfile, include, unixsocket,
+unixsocketperm, requirepass, masterauth, rename-command, user, aclfile. A file that sets one of
+them is rejected. The password is in <state>/secrets/redis.password on the host (never in the
+world-readable store). Files not ending in .conf are ignored. This README is a link managed by
+Congruent; editing it has no effect.
+`;
+
+/** Directives the platform sets itself; a snippet or host setting naming one is an error. */
+export const OWNED = new Set([
+  "daemonize", "supervised", "pidfile", "dir", "logfile", "include", "unixsocket", "unixsocketperm",
+  "requirepass", "masterauth", "rename-command",
+  // ACL users could switch off the password the platform (and its health check) relies on.
+  "user", "aclfile",
+]);
+
+/** Parameters the validation run overrides (so it never binds a real port): their values come from our own reading. */
+const OVERRIDDEN: Record<string, string> = { port: "6379", "tls-port": "0" };
+
+const SOCKET = "redis.sock";
+const AUTH_FILE = "auth.conf";
+const PASSWORD_FILE = "redis.password";
+const USER = "redis";
+
+/**
+ * Split one line as Redis does (sds.c `sdssplitargs`): words separated by blanks, "double
+ * quotes" with C escapes (\n, \xHH, ...), 'single quotes' with only \' ; a closing quote must be
+ * followed by a blank. Undefined for unbalanced quotes.
+ *
+ * @example splitArgs(`save "900 1"`) // ["save", "900 1"]
+ */
+export function splitArgs(line: string): string[] | undefined {
+  const out: string[] = [];
+  const blank = (c: string | undefined) => c !== undefined && /\s/.test(c);
+  const hex = (c: string | undefined) => c !== undefined && /[0-9a-fA-F]/.test(c);
+  let i = 0;
+  for (;;) {
+    while (blank(line[i])) i++;
+    if (i >= line.length) return out;
+    let word = "";
+    let quote: '"' | "'" | null = null;
+    for (let done = false; !done; i++) {
+      const c = line[i];
+      if (quote === '"') {
+        if (c === undefined) return undefined;
+        if (c === "\\" && line[i + 1] === "x" && hex(line[i + 2]) && hex(line[i + 3])) {
+          word += String.fromCharCode(parseInt(line.slice(i + 2, i + 4), 16));
+          i += 3;
+        } else if (c === "\\" && i + 1 < line.length) {
+          const e = line[++i]!;
+          word += ({ n: "\n", r: "\r", t: "\t", b: "\b", a: "\x07" } as Record<string, string>)[e] ?? e;
+        } else if (c === '"') {
+          if (i + 1 < line.length && !blank(line[i + 1])) return undefined;
+          done = true;
+        } else {
+          word += c;
+        }
+      } else if (quote === "'") {
+        if (c === undefined) return undefined;
+        if (c === "\\" && line[i + 1] === "'") {
+          word += "'";
+          i++;
+        } else if (c === "'") {
+          if (i + 1 < line.length && !blank(line[i + 1])) return undefined;
+          done = true;
+        } else {
+          word += c;
+        }
+      } else if (c === undefined || blank(c)) {
+        done = true;
+      } else if (c === '"' || c === "'") {
+        quote = c;
+      } else {
+        word += c;
+      }
+    }
+    out.push(word);
+  }
+}
+
+/** A double-quoted redis.conf word (paths with blanks, passwords). */
+export function quote(value: string): string {
+  return `"${value.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`;
+}
+
+/** Where a line of the generated redis.conf came from, for messages. */
+export interface Origin {
+  /** `host.json:7 (settings.redis.maxmemory)` or a snippet's path. */
+  file: string;
+  line?: number;
+  fromHost: boolean;
+}
+
+/** A directive as written in a snippet or the host description. */
+export interface Directive {
+  name: string;
+  args: string[];
+  origin: Origin;
+}
+
+export interface ComposedConfig {
+  /** The redis.conf the service reads. */
+  text: string;
+  /** The same lines with the password include commented out: what the validation run reads. */
+  checkText: string;
+  /** Origin of each line (index = line - 1), undefined for platform lines. */
+  origins: (Origin | undefined)[];
+  /** Customer directives in file order (host settings first, then snippets by name). */
+  directives: Directive[];
+}
+
+function fail(origin: Origin, message: string): never {
+  throw new CongruentError(origin.fromHost ? "E_HOST_INVALID" : "E_LOCAL_INVALID", `${origin.file}${origin.line ? `:${origin.line}` : ""}: ${message}`);
+}
+
+function settingText(value: number | string | boolean): string {
+  if (typeof value === "boolean") return value ? "yes" : "no";
+  if (typeof value === "number") return String(value);
+  return value === "" ? '""' : value;
+}
+
+/**
+ * The redis.conf of a host: platform lines, then `settings.redis` (one directive each, the value
+ * written as given so `"save": "900 1 300 10"` works), then every snippet's lines in name order,
+ * then the include of the password file. Each line's origin is kept for error messages.
+ */
+export function composeConfig(ctx: RenderContext): ComposedConfig {
+  const lines: string[] = [];
+  const origins: (Origin | undefined)[] = [];
+  const directives: Directive[] = [];
+  const platform = (line: string) => {
+    lines.push(line);
+    origins.push(undefined);
+  };
+  const owned = (name: string, origin: Origin) => {
+    if (OWNED.has(name)) fail(origin, `"${name}" is set by the platform and cannot be changed here (owned: ${[...OWNED].join(", ")})`);
+  };
+  platform(`# Generated by Congruent for host ${ctx.hostName}. Do not edit: change the host description`);
+  platform("# (settings.redis) or add *.conf files to the redis integration point (/etc/local/redis/).");
+  platform("daemonize no");
+  platform("supervised no");
+  platform('logfile ""');
+  // The validation run gets a scratch dir instead (the data directory is made at first start).
+  const dirLine = lines.length;
+  platform(`dir ${quote(ctx.dataDir)}`);
+  platform(`unixsocket ${quote(path.join(ctx.runtimeDir, SOCKET))}`);
+  platform("unixsocketperm 700");
+  platform("# settings.redis of the host description");
+  for (const [key, value] of Object.entries(ctx.settings)) {
+    const origin: Origin = { file: ctx.settingSource(key), fromHost: true };
+    const name = key.toLowerCase();
+    if (!/^[a-z][a-z0-9_-]*$/.test(name)) fail(origin, "not a redis.conf directive name");
+    owned(name, origin);
+    const text = settingText(value);
+    if (/[\r\n\0]/.test(text)) fail(origin, "a value must be one line");
+    const args = splitArgs(text);
+    if (!args) fail(origin, "unbalanced quotes in the value");
+    lines.push(`${name} ${text}`);
+    origins.push(origin);
+    directives.push({ name, args, origin });
+  }
+  for (const f of ctx.local) {
+    platform(`# ${f.name}`);
+    f.contents.toString("utf8").replace(/\n$/, "").split("\n").forEach((raw, index) => {
+      const origin: Origin = { file: f.path, line: index + 1, fromHost: false };
+      const trimmed = raw.trim();
+      lines.push(raw.replace(/\r$/, ""));
+      origins.push(origin);
+      if (trimmed === "" || trimmed.startsWith("#")) return;
+      const args = splitArgs(trimmed);
+      if (!args) fail(origin, "unbalanced quotes in configuration line");
+      if (args.length === 0) return;
+      const name = args.shift()!.toLowerCase();
+      owned(name, origin);
+      directives.push({ name, args, origin });
+    });
+  }
+  platform("# The password, from <state>/secrets/ (written at each start; never in the store).");
+  const include = `include ${quote(path.join(ctx.runtimeDir, AUTH_FILE))}`;
+  const check = [...lines, "# (password include: added at start)"];
+  check[dirLine] = "# (dir: the data directory)";
+  const checkText = check.join("\n") + "\n";
+  platform(include);
+  return { text: lines.join("\n") + "\n", checkText, origins, directives };
+}
+
+/** What the installed redis-server says about its parameters: defaults and which CONFIG SET refuses. */
+export interface Catalogue {
+  /** Every parameter CONFIG GET * lists, with the value of a server started without a file. */
+  defaults: ReadonlyMap<string, string>;
+  /** Parameters CONFIG SET refuses (immutable or protected): a change needs a restart. */
+  restart: ReadonlySet<string>;
+}
+
+/** Old names Redis still accepts (slave → replica, ziplist → listpack), folded onto the current one. */
+export function canonicalName(name: string, catalogue: Catalogue): string {
+  const current = name.replaceAll("slave", "replica").replaceAll("ziplist", "listpack");
+  return current !== name && catalogue.defaults.has(current) ? current : name;
+}
+
+function client(socketPath: string, password?: string): Redis {
+  const redis = new Redis({
+    path: socketPath,
+    password,
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: 2000,
+    commandTimeout: 5000,
+    enableReadyCheck: false,
+  });
+  // Errors reach the caller through the rejected command; no unhandled 'error' event.
+  redis.on("error", () => {});
+  return redis;
+}
+
+/** CONFIG GET * as a map (Redis answers a flat name, value, name, value list). */
+async function configGetAll(redis: Redis): Promise<Map<string, string>> {
+  const flat = (await redis.call("CONFIG", "GET", "*")) as string[];
+  const out = new Map<string, string>();
+  for (let i = 0; i + 1 < flat.length; i += 2) out.set(flat[i]!, flat[i + 1]!);
+  return out;
+}
+
+interface Throwaway {
+  redis: Redis;
+  stop(): void;
+}
+
+/**
+ * Start redis-server in a scratch directory, listening only on a Unix socket there, and connect.
+ * Rejects with everything the server printed when it exits instead (a rejected config file).
+ */
+async function throwaway(binary: string, args: string[], scratch: string): Promise<Throwaway> {
+  const sock = path.join(scratch, "check.sock");
+  const child = spawn(binary, [...args, "--port", "0", "--tls-port", "0", "--unixsocket", sock, "--dir", scratch], { stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout.on("data", (d) => (output += d));
+  child.stderr.on("data", (d) => (output += d));
+  // "close": the process has exited and everything it printed has been read.
+  const exited = new Promise<void>((resolve) => child.once("close", () => resolve()));
+  let gone = false;
+  void exited.then(() => (gone = true));
+  const stop = () => {
+    if (!gone) child.kill("SIGKILL");
+  };
+  const deadline = Date.now() + 10_000;
+  try {
+    for (;;) {
+      if (gone) throw new ThrowawayExit(output);
+      if (existsSync(sock)) {
+        const redis = client(sock);
+        try {
+          await redis.connect();
+          return { redis, stop: () => (redis.disconnect(), stop()) };
+        } catch {
+          redis.disconnect();
+        }
+      }
+      if (Date.now() > deadline) throw new Error(`${binary} did not open ${sock} within 10 s: ${output.trim().split("\n").at(-1) ?? ""}`);
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5))]);
+    }
+  } catch (error) {
+    stop();
+    throw error;
+  }
+}
+
+class ThrowawayExit extends Error {
+  constructor(readonly output: string) {
+    super(output);
+  }
+}
+
+async function inScratch<T>(fn: (scratch: string) => Promise<T>): Promise<T> {
+  const scratch = mkdtempSync(path.join(os.tmpdir(), "congruent-redis-"));
+  try {
+    return await fn(scratch);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+const catalogues = new Map<string, Promise<Catalogue>>();
+
+/**
+ * Ask the installed Redis: start one without a config file, read CONFIG GET * (the defaults),
+ * then CONFIG SET every parameter to its own value and note which it refuses ("can't set
+ * immutable config", "can't set protected config"). So the classes follow the binary that will
+ * run, not a table that can go stale. Memoised per binary content; about 40 ms.
+ */
+export function catalogue(binary: string, sha256: string): Promise<Catalogue> {
+  const key = `${binary}:${sha256}`;
+  let hit = catalogues.get(key);
+  if (!hit) {
+    hit = inScratch(async (scratch) => {
+      const server = await throwaway(binary, [], scratch);
+      try {
+        const defaults = await configGetAll(server.redis);
+        const pipeline = server.redis.pipeline();
+        const names = [...defaults.keys()];
+        for (const name of names) pipeline.call("CONFIG", "SET", name, defaults.get(name)!);
+        const results = (await pipeline.exec()) ?? [];
+        const restart = new Set(names.filter((_, i) => results[i]?.[0]));
+        for (const [name, value] of Object.entries(OVERRIDDEN)) defaults.set(name, value);
+        return { defaults, restart };
+      } finally {
+        server.stop();
+      }
+    });
+    hit.catch(() => catalogues.delete(key));
+    catalogues.set(key, hit);
+  }
+  return hit;
+}
+
+/** `*** FATAL CONFIG FILE ERROR ***` output → the line and what Redis said. */
+export function parseFatal(output: string): { line: number; text: string; reason: string } | undefined {
+  const m = output.match(/at line (\d+)\r?\n>>> '(.*)'\r?\n(.*)/);
+  return m ? { line: Number(m[1]), text: m[2]!, reason: m[3]!.trim() } : undefined;
+}
+
+/**
+ * Run the composed file through the installed redis-server (its own parser, its own checks)
+ * and return the effective values (CONFIG GET *). A line it rejects is an error naming the
+ * customer's file and line.
+ */
+async function load(binary: string, composed: ComposedConfig): Promise<Map<string, string>> {
+  return inScratch(async (scratch) => {
+    const conf = path.join(scratch, "redis.conf");
+    writeFileSync(conf, composed.checkText);
+    let server: Throwaway;
+    try {
+      server = await throwaway(binary, [conf], scratch);
+    } catch (error) {
+      if (!(error instanceof ThrowawayExit)) throw error;
+      const fatal = parseFatal(error.output);
+      const origin = fatal ? composed.origins[fatal.line - 1] : undefined;
+      if (fatal && origin) fail(origin, `${fatal.reason}: '${fatal.text}' (redis-server)`);
+      const said = error.output.trim().split("\n").filter((l) => l.trim() !== "" && !/^\*\*\*/.test(l)).slice(-2).join(" ").replaceAll(scratch, "<check>");
+      throw new CongruentError("E_LOCAL_INVALID", `redis.conf (generated from settings.redis and /etc/local/redis/*.conf): redis-server refused to start: ${said}`);
+    }
+    try {
+      return await configGetAll(server.redis);
+    } finally {
+      server.stop();
+    }
+  });
+}
+
+const sha = (b: Buffer | string) => createHash("sha256").update(b).digest("hex");
+
+/** The settings a generation records: each directive the host or a snippet names, with Redis's class and default. */
+export function recordSettings(composed: ComposedConfig, loaded: ReadonlyMap<string, string>, cat: Catalogue): Record<string, RecordedSetting> {
+  const settings: Record<string, RecordedSetting> = {};
+  const other = new Map<string, string[]>();
+  for (const d of composed.directives) {
+    const name = canonicalName(d.name, cat);
+    if (name in OVERRIDDEN) {
+      settings[name] = { value: d.args.join(" "), change: cat.restart.has(name) ? "restart" : "runtime", default: cat.defaults.get(name)! };
+    } else if (cat.defaults.has(name)) {
+      const change: ChangeClass = cat.restart.has(name) ? "restart" : "runtime";
+      settings[name] = { value: loaded.get(name) ?? d.args.join(" "), change, default: cat.defaults.get(name)! };
+    } else {
+      // Not a parameter (loadmodule, …): Redis reads it only at start; every line counts.
+      other.set(name, [...(other.get(name) ?? []), d.args.join(" ")]);
+    }
+  }
+  for (const [name, values] of other) settings[name] = { value: values.join("; "), change: "restart" };
+  return Object.fromEntries(Object.entries(settings).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/** uid and gid of a system user, from /etc/passwd (Debian's redis-server package creates `redis`). */
+function systemUser(name: string): { uid: number; gid: number } {
+  const passwd = readFileSync("/etc/passwd", "utf8");
+  const row = passwd.split("\n").map((l) => l.split(":")).find((f) => f[0] === name);
+  if (!row) throw new CongruentError("E_PROGRAM_MISSING", `system user "${name}" does not exist; Debian's redis-server package creates it`);
+  return { uid: Number(row[2]), gid: Number(row[3]) };
+}
+
+/** The password from `<state>/secrets/redis.password`; generated once (random, 0600) when absent. */
+export function password(secretsDir: string, create: boolean): string {
+  const file = path.join(secretsDir, PASSWORD_FILE);
+  if (create && !existsSync(file)) {
+    mkdirSync(secretsDir, { recursive: true, mode: 0o700 });
+    try {
+      writeFileSync(file, `${randomBytes(32).toString("base64url")}\n`, { mode: 0o600, flag: "wx" });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
+  }
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    throw new CongruentError("E_SERVICE", `redis: cannot read the password ${file}: ${(error as NodeJS.ErrnoException).code ?? error}`);
+  }
+  const value = text.replace(/\r?\n$/, "");
+  if (value === "" || /[\r\n\0]/.test(value)) throw new CongruentError("E_SERVICE", `redis: ${file} must hold the password on one line`);
+  return value;
+}
+
+/** A connection to the live server over its Unix socket, authenticated. */
+function liveClient(live: LiveContext): Redis {
+  return client(path.join(live.runtimeDir, SOCKET), password(live.secretsDir, false));
+}
+
+async function withLive<T>(live: LiveContext, fn: (redis: Redis) => Promise<T>): Promise<T> {
+  const redis = liveClient(live);
+  try {
+    await redis.connect();
+    return await fn(redis);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/** Redis as a per-host cache or store; customers add redis.conf directives under /etc/local/redis/. */
+export const redis: Component = {
+  name: "redis",
+  description: "Redis key-value store; redis.conf directives from /etc/local/redis/*.conf, applied at runtime (CONFIG SET) where Redis allows it",
+  settings: {
+    port: { type: "integer", default: 6379, min: 0, max: 65535, change: "runtime", description: "TCP port (0: Unix socket only)" },
+    bind: {
+      type: "string", default: "127.0.0.1", change: "runtime", description: "addresses to listen on, separated by blanks",
+      check: (v) => (/^[0-9A-Za-z.:*!\- ]+$/.test(String(v)) ? undefined : "expected addresses separated by blanks, e.g. 127.0.0.1 ::1"),
+    },
+  },
+  openSettings: true,
+  integrationPoint: { accepts: (name) => name.endsWith(".conf"), readme: README },
+
+  async render(ctx) {
+    const binary = findProgram("redis-server", process.env.CONGRUENT_REDIS, "redis-server");
+    const program = programIdentity(binary, ["--version"], (out) => out.match(/v=(\S+)/)?.[1]);
+    const composed = composeConfig(ctx);
+    // Both servers must be gone before an error ends the process: settle both, then report.
+    const [catResult, loadResult] = await Promise.allSettled([catalogue(binary, program.sha256), load(binary, composed)]);
+    if (loadResult.status === "rejected") throw loadResult.reason;
+    if (catResult.status === "rejected") throw catResult.reason;
+    const [cat, loaded] = [catResult.value, loadResult.value];
+    const inputs: Record<string, TrackedInput> = {};
+    // A snippet's effect is in the settings (each with its class); an edit that changes no
+    // directive's value (a comment) needs nothing from the running server.
+    for (const f of ctx.local) inputs[`snippet:${f.name}`] = { label: `snippet ${f.name}`, hash: sha(f.contents), change: "none" };
+    const socket = path.join(ctx.runtimeDir, SOCKET);
+    return {
+      tree: dir({ "redis.conf": file(composed.text) }),
+      settings: recordSettings(composed, loaded, cat),
+      inputs,
+      program,
+      service: {
+        name: "redis",
+        command: [binary, `${ctx.configLink}/redis.conf`],
+        user: USER,
+        // Redis saves its dataset on SIGTERM when save points are set, and loads it at start.
+        stopSignal: "TERM",
+        staleFiles: [socket],
+      },
+    };
+  },
+
+  async validate() {
+    // render() already ran the whole file through redis-server: it needs the effective values.
+    return [];
+  },
+
+  async prepare(live) {
+    const { uid, gid } = systemUser(USER);
+    const secret = password(live.secretsDir, true);
+    mkdirSync(live.runtimeDir, { recursive: true });
+    chownSync(live.runtimeDir, uid, gid);
+    chmodSync(live.runtimeDir, 0o750);
+    // Redis reads the password from here, through the include at the end of its redis.conf.
+    const auth = path.join(live.runtimeDir, AUTH_FILE);
+    const temp = `${auth}.${process.pid}.tmp`;
+    writeFileSync(temp, `requirepass ${quote(secret)}\n`, { mode: 0o600 });
+    chownSync(temp, uid, gid);
+    renameSync(temp, auth);
+    // The dataset (dump.rdb, appendonlydir): created once, never emptied or replaced.
+    mkdirSync(path.dirname(live.dataDir), { recursive: true });
+    mkdirSync(live.dataDir, { recursive: true, mode: 0o750 });
+    chownSync(live.dataDir, uid, gid);
+    chmodSync(live.dataDir, 0o750);
+    // Redis runs as its own user: it must reach its file through the state directory.
+    const conf = live.meta.service.command[1]!;
+    for (const [what, test, target] of [["read", "-r", conf], ["write to", "-w", live.dataDir]] as const) {
+      if (spawnSync("s6-setuidgid", [USER, "test", test, target]).status !== 0) {
+        throw new CongruentError("E_SERVICE", `redis: user ${USER} cannot ${what} ${target}; every directory above it must be searchable by others (chmod o+x)`);
+      }
+    }
+  },
+
+  async health(live) {
+    try {
+      const pong = await withLive(live, (redis) => redis.ping());
+      if (pong !== "PONG") throw new Error(`PING answered ${JSON.stringify(pong)}`);
+    } catch (error) {
+      const said = lastLogLine(live.logDir);
+      throw new Error(`${message(error)}${said ? ` (last log line: ${said})` : ""}`);
+    }
+  },
+
+  async applyRuntime(live, changes) {
+    if (changes.length === 0) return;
+    const cat = await catalogue(live.meta.program.path, live.meta.program.sha256);
+    const wanted = changes.map((c) => {
+      const value = c.to ?? cat.defaults.get(c.name);
+      if (value === undefined) throw new Error(`no default known for ${c.name}`);
+      return [c.name, String(value)] as const;
+    });
+    await withLive(live, async (r) => {
+      // One CONFIG SET with every pair: Redis 7 applies all of them or none.
+      try {
+        await r.call("CONFIG", "SET", ...wanted.flat());
+      } catch (error) {
+        throw new Error(`CONFIG SET ${wanted.map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(" ")}: ${message(error)}`);
+      }
+      for (const [name, value] of wanted) {
+        const got = ((await r.call("CONFIG", "GET", name)) as string[])[1];
+        if (got !== value) throw new Error(`CONFIG GET ${name} answers ${JSON.stringify(got)} after CONFIG SET ${JSON.stringify(value)}`);
+      }
+    });
+  },
+};
