@@ -1,5 +1,6 @@
 import { benchAgentUnchanged } from "./agent-unchanged.js";
 import { benchDirectoryPoll } from "./directory-poll.js";
+import { benchPostgresqlReload } from "./postgresql-reload.js";
 import { benchSwitchUnchanged } from "./switch-unchanged.js";
 import { benchUserscan } from "./userscan.js";
 import { benchVulnscan } from "./vulnscan.js";
@@ -13,6 +14,7 @@ const benches: Record<string, () => Promise<void>> = {
   "agent-unchanged": benchAgentUnchanged,
   userscan: benchUserscan,
   vulnscan: benchVulnscan,
+  "postgresql-reload": benchPostgresqlReload,
 };
 if (only && !(only in benches)) {
   console.error(`unknown benchmark "${only}"; known: ${Object.keys(benches).join(", ")}`);
