@@ -28,6 +28,9 @@ export const errorCodes = {
   E_VULNSCAN_INDEX: "the local vulnerability index is missing, unreadable or of a newer schema",
   E_VULNSCAN_WHITELIST: "a whitelist file is unreadable or is not valid TOML of vulnix's whitelist format",
   E_VULNSCAN_SCAN: "a path to scan is not a store path, or its closure cannot be read",
+  E_MIGRATE_ROOT: "the legacy root given to migrate inventory or migrate diff does not exist or is not a directory",
+  E_MIGRATE_INVENTORY: "an inventory file is unreadable, not JSON, or not what migrate inventory writes; the message names file, line and field",
+  E_MIGRATE_PLAN: "a plan directory is missing its host description or snippets, or the plan's output directory cannot be written",
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -1,0 +1,95 @@
+import { at, type Conversion, type LeftOut } from "./conversion.js";
+import { pgCatalogue, type PgCatalogue } from "./pg-catalogue.js";
+import { parsePgLine } from "./postgresql-config.js";
+import type { PostgresqlFact, SettingFact } from "./types.js";
+import { normalizePg } from "./units.js";
+
+/** Settings the platform's postgresql component decides itself: where things live, not how the server behaves. */
+export const PG_OWNED: Record<string, string> = {
+  data_directory: "the platform keeps the cluster in <state>/data/postgresql",
+  hba_file: "the platform writes pg_hba.conf",
+  ident_file: "the platform writes pg_ident.conf",
+  config_file: "the platform writes postgresql.conf",
+  unix_socket_directories: "the platform puts the socket in its runtime directory",
+  external_pid_file: "the supervisor tracks the server",
+  include: "snippets are included by the platform's postgresql.conf",
+  include_if_exists: "snippets are included by the platform's postgresql.conf",
+  include_dir: "snippets are included by the platform's postgresql.conf",
+};
+
+/** Later wins, as PostgreSQL applies its files: the last occurrence of each name. */
+export function effectivePg(settings: SettingFact[]): Map<string, SettingFact> {
+  const m = new Map<string, SettingFact>();
+  for (const s of settings) {
+    m.delete(s.name); // keep the order of the last occurrence
+    m.set(s.name, s);
+  }
+  return m;
+}
+
+/**
+ * What the platform's postgresql.conf sets beyond locations (components/postgresql.ts), and
+ * what PostgreSQL itself uses when the legacy file says nothing: compared always, migrated
+ * whenever the two differ, so a snippet restores what the legacy host did.
+ */
+export const PG_PLATFORM: Record<string, { platform: string; builtin: string }> = {
+  listen_addresses: { platform: "127.0.0.1", builtin: "localhost" },
+};
+
+const pgQuote = (v: string) => `'${v.replace(/\\/g, "\\\\").replace(/'/g, "''")}'`;
+
+/**
+ * Turn the legacy server's explicit settings into the postgresql<major> role and one
+ * `migrated.conf` snippet (`name = 'value'`, one a line, the legacy file and line in a
+ * comment). Settings the platform owns are left out; so are values equal to PostgreSQL's
+ * own default where its catalogue says so reliably.
+ */
+export function convertPostgresql(fact: PostgresqlFact): Conversion {
+  const catalogue = pgCatalogue(fact.major);
+  const leftOut: LeftOut[] = [];
+  const lines: string[] = [];
+  const legacy = new Map<string, string>();
+  const effective = effectivePg(fact.settings);
+  for (const [name, p] of Object.entries(PG_PLATFORM)) {
+    if (!effective.has(name)) effective.set(name, { name, value: p.builtin, path: "PostgreSQL's default", line: 0 });
+  }
+  for (const [name, s] of effective) {
+    const leave = (reason: string) => leftOut.push({ component: "postgresql", key: name, value: s.value, from: at(s), reason });
+    const param = catalogue?.params.get(name);
+    const platform = PG_PLATFORM[name];
+    if (platform) {
+      legacy.set(`postgresql ${name}`, normalizePg(s.value, param?.type));
+      if (s.value !== platform.platform) lines.push(`${name} = ${pgQuote(s.value)}    # ${s.line ? at(s) : `${s.path} (the platform sets ${platform.platform})`}`);
+    } else if (name in PG_OWNED) leave(`owned by the platform: ${PG_OWNED[name]}`);
+    else if (catalogue && !param && !name.includes(".")) leave(`not a parameter of PostgreSQL ${fact.major} (postgres --describe-config)`);
+    else if (param?.default !== undefined && normalizePg(s.value, param.type) === normalizePg(param.default, param.type)) leave("equals PostgreSQL's default");
+    else {
+      lines.push(`${name} = ${pgQuote(s.value)}    # ${at(s)}`);
+      legacy.set(`postgresql ${name}`, normalizePg(s.value, param?.type));
+    }
+  }
+  const text = `# Non-default settings of the legacy PostgreSQL ${fact.major} server, migrated by congruent migrate plan.\n# Later lines win, as in postgresql.conf.\n${lines.join("\n")}\n`;
+  return {
+    component: "postgresql",
+    role: `postgresql${fact.major}`,
+    settings: {},
+    snippets: lines.length ? [{ name: "migrated.conf", text, from: [...new Set(fact.settings.map((s) => s.path))] }] : [],
+    leftOut,
+    secrets: [],
+    legacy,
+  };
+}
+
+/** The comparable side of the plan's postgresql snippets, read in name order (later wins). */
+export function planPg(files: { name: string; text: string }[], major: string): Map<string, string> {
+  const catalogue: PgCatalogue | null = pgCatalogue(major);
+  const out = new Map<string, string>(Object.entries(PG_PLATFORM).map(([k, v]) => [`postgresql ${k}`, v.platform]));
+  for (const f of files) {
+    for (const raw of f.text.split("\n")) {
+      const p = parsePgLine(raw);
+      if (!p || p instanceof Error) continue;
+      out.set(`postgresql ${p.name}`, normalizePg(p.value, catalogue?.params.get(p.name)?.type));
+    }
+  }
+  return out;
+}

@@ -1,0 +1,146 @@
+import { createHash } from "node:crypto";
+import { lstatSync, readFileSync, readdirSync, type Dirent } from "node:fs";
+import path from "node:path";
+
+/**
+ * A legacy host's file tree, read through its root (a copy, a mount, or `/`). Every path the
+ * host's own files name (`/etc/nginx/vhosts.d/*.conf`) is resolved here, below the root, so a
+ * copy of a host is never confused with the machine we run on.
+ */
+export class LegacyRoot {
+  readonly dir: string;
+  constructor(dir: string) {
+    this.dir = path.resolve(dir);
+  }
+
+  /** Real path of a host path: `/etc/passwd` → `<root>/etc/passwd`. */
+  real(hostPath: string): string {
+    return path.join(this.dir, path.posix.normalize("/" + hostPath));
+  }
+
+  /** Text of a host file, or undefined when it does not exist or cannot be read. */
+  read(hostPath: string): string | undefined {
+    try {
+      return readFileSync(this.real(hostPath), "utf8");
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Entries of a host directory, empty when there is none. */
+  list(hostPath: string): Dirent[] {
+    try {
+      return readdirSync(this.real(hostPath), { withFileTypes: true });
+    } catch {
+      return [];
+    }
+  }
+
+  exists(hostPath: string): boolean {
+    try {
+      lstatSync(this.real(hostPath));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  isDir(hostPath: string): boolean {
+    try {
+      return lstatSync(this.real(hostPath)).isDirectory();
+    } catch {
+      return false;
+    }
+  }
+
+  /** Size in bytes of a host file (0 when it cannot be read). */
+  size(hostPath: string): number {
+    try {
+      return lstatSync(this.real(hostPath)).size;
+    } catch {
+      return 0;
+    }
+  }
+
+  /** MD5 of a host file as Portage records it in CONTENTS, or undefined when unreadable. */
+  md5(hostPath: string): string | undefined {
+    try {
+      return createHash("md5").update(readFileSync(this.real(hostPath))).digest("hex");
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Files and bytes below a host directory, symlinks not followed, other filesystems included
+   * (a copy has none; on a live host the data dir may be a mount and that is the point).
+   */
+  usage(hostPath: string): { files: number; bytes: number } {
+    let files = 0;
+    let bytes = 0;
+    const walk = (real: string) => {
+      let entries: Dirent[];
+      try {
+        entries = readdirSync(real, { withFileTypes: true });
+      } catch {
+        return;
+      }
+      for (const e of entries) {
+        const p = path.join(real, e.name);
+        if (e.isDirectory()) walk(p);
+        else if (e.isFile()) {
+          files++;
+          try {
+            bytes += lstatSync(p).size;
+          } catch {
+            // vanished while walking: a live host moves on
+          }
+        }
+      }
+    };
+    walk(this.real(hostPath));
+    return { files, bytes };
+  }
+
+  /**
+   * Expand a host path glob (`*`, `?`, `[...]` per segment, as glob(3) used by nginx and
+   * PostgreSQL's include_dir) below the root; results sorted, as glob(3) sorts them.
+   */
+  glob(pattern: string): string[] {
+    const segments = path.posix.normalize("/" + pattern).split("/").filter(Boolean);
+    let found = ["/"];
+    for (const segment of segments) {
+      const next: string[] = [];
+      const magic = /[*?[]/.test(segment);
+      const re = magic ? globSegment(segment) : undefined;
+      for (const base of found) {
+        if (!re) {
+          const p = path.posix.join(base, segment);
+          if (this.exists(p)) next.push(p);
+          continue;
+        }
+        for (const e of this.list(base)) if (!e.name.startsWith(".") && re.test(e.name)) next.push(path.posix.join(base, e.name));
+      }
+      found = next;
+    }
+    return found.sort();
+  }
+}
+
+function globSegment(segment: string): RegExp {
+  let re = "";
+  for (let i = 0; i < segment.length; i++) {
+    const c = segment[i]!;
+    if (c === "*") re += "[^/]*";
+    else if (c === "?") re += "[^/]";
+    else if (c === "[") {
+      const end = segment.indexOf("]", i + 1);
+      if (end < 0) re += "\\[";
+      else {
+        re += "[" + segment.slice(i + 1, end).replace(/^!/, "^").replace(/\\/g, "\\\\") + "]";
+        i = end;
+      }
+    } else re += c.replace(/[.+^${}()|\\]/g, "\\$&");
+  }
+  return new RegExp(`^${re}$`);
+}

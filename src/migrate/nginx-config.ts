@@ -1,0 +1,77 @@
+import path from "node:path";
+import { parseNginx } from "./nginx-syntax.js";
+import type { LegacyRoot } from "./legacy-root.js";
+import type { NginxFact, NginxNode, Problem } from "./types.js";
+
+const MAIN = "/etc/nginx/nginx.conf";
+
+/**
+ * The legacy nginx configuration as nginx would load it: nginx.conf with every `include`
+ * expanded in place (globs sorted, paths relative to nginx.conf's directory), all read below
+ * the legacy root. A file nginx could not parse is reported with its line and left out; the
+ * rest is still read.
+ */
+export function readNginx(root: LegacyRoot): { nginx: NginxFact | null; problems: Problem[] } {
+  const problems: Problem[] = [];
+  const text = root.read(MAIN);
+  if (text === undefined) return { nginx: null, problems };
+  const files: string[] = [];
+  const prefix = path.posix.dirname(MAIN);
+
+  const load = (file: string, body: string, depth: number): NginxNode[] | undefined => {
+    files.push(file);
+    const parsed = parseNginx(body, file);
+    if (parsed.error) {
+      problems.push({ path: parsed.error.path, line: parsed.error.line, message: `nginx cannot parse this file: ${parsed.error.message}` });
+      return undefined;
+    }
+    return expand(parsed.nodes, depth);
+  };
+
+  const expand = (nodes: NginxNode[], depth: number): NginxNode[] => {
+    const out: NginxNode[] = [];
+    for (const node of nodes) {
+      if (node.name === "include" && !node.block && node.args.length === 1) {
+        const pattern = node.args[0]!.replace(/^["']|["']$/g, "");
+        const abs = pattern.startsWith("/") ? pattern : path.posix.join(prefix, pattern);
+        const matches = /[*?[]/.test(abs) ? root.glob(abs) : [abs];
+        for (const m of matches) {
+          const body = root.read(m);
+          if (body === undefined) {
+            problems.push({ path: node.path, line: node.line, message: `include ${pattern}: ${m} cannot be read` });
+            continue;
+          }
+          if (depth > 10) {
+            problems.push({ path: node.path, line: node.line, message: "includes nested more than 10 deep (a loop?)" });
+            continue;
+          }
+          out.push(...(load(m, body, depth + 1) ?? []));
+        }
+        continue;
+      }
+      out.push(node.block ? { ...node, block: expand(node.block, depth) } : node);
+    }
+    return out;
+  };
+
+  const nodes = load(MAIN, text, 0);
+  const fact: NginxFact = { main: MAIN, files, main_directives: [], events: [], http: [], servers: [] };
+  for (const node of nodes ?? []) {
+    if (node.name === "events") fact.events.push(...(node.block ?? []));
+    else if (node.name === "http") {
+      for (const h of node.block ?? []) (h.name === "server" ? fact.servers : fact.http).push(h);
+    } else fact.main_directives.push(node);
+  }
+  return { nginx: fact, problems };
+}
+
+/** A server block's identity: its listen addresses and names, e.g. `80 shop.example.com www.shop.example.com`. */
+export function serverKey(server: NginxNode): string {
+  const values = (name: string) =>
+    (server.block ?? [])
+      .filter((d) => d.name === name)
+      .flatMap((d) => d.args.map((a) => a.replace(/^["']|["']$/g, "")))
+      .filter((a) => !/^(default_server|default|ssl|http2|reuseport|proxy_protocol)$/.test(a));
+  const listen = values("listen");
+  return `${(listen.length ? listen : ["80"]).join(",")} ${values("server_name").join(" ") || "_"}`;
+}
