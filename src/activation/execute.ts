@@ -103,6 +103,7 @@ export async function executeStep(ctx: ExecuteContext, step: PlanEntry): Promise
       else await manager.restart(step.service);
       await runningPid(ctx, step.service);
       await waitHealthy(ctx, live);
+      await hooks?.ensure?.(live);
       return;
     case "reload":
     case "runtime": {
@@ -120,6 +121,7 @@ export async function executeStep(ctx: ExecuteContext, step: PlanEntry): Promise
       const after = await runningPid(ctx, step.service);
       if (after !== pid) throw new CongruentError("E_ACTIVATION", `${step.service}: main process changed during ${step.action} (${pid} → ${after})`);
       await waitHealthy(ctx, live);
+      await hooks?.ensure?.(live);
       return;
     }
   }

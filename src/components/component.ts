@@ -146,6 +146,13 @@ export interface Component {
    * may be `runtime`; the main PID must stay the same.
    */
   applyRuntime?(live: LiveContext, changes: SettingChange[]): Promise<void>;
+  /**
+   * Bring state the service keeps inside its own data (database roles and databases) up to
+   * what this generation names: idempotent, additive, never drops data. Runs once the service
+   * is healthy after a start, restart, reload or runtime step. The one convergent corner of a
+   * component, kept explicit.
+   */
+  ensure?(live: LiveContext): Promise<void>;
   /** Capture what confirmReload compares against, just before the reload signal. */
   markBeforeReload?(live: LiveContext, pid: number): Promise<ReloadMark>;
   /**

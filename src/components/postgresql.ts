@@ -11,7 +11,8 @@ import type { Component, InputError, LiveContext, RecordedSetting, RenderContext
 import { programIdentity } from "./program.js";
 import { catalogue, changeClass, type Catalogue } from "./support/pg-catalogue.js";
 import { parseConf, quoteValue } from "./support/pg-conf.js";
-import { query } from "./support/pg-client.js";
+import { query, withClient } from "./support/pg-client.js";
+import { ensureRoles, parseRoles, ROLES_FILE, type AppRole } from "./support/pg-roles.js";
 import { asUser, userIds } from "./support/server-user.js";
 
 const README = `Congruent integration point for PostgreSQL
@@ -33,6 +34,16 @@ On the next build (the agent runs it on a timer, or \`congruent switch\`):
     reload: no connection is dropped. A setting read only at server start (context
     postmaster: shared_buffers, max_connections, port, …) needs a restart, and the plan
     (\`congruent switch --dry-run\`) says so before anything happens.
+
+Application roles and their databases go in roles.json (not a .conf file):
+
+    { "shop": { "databases": ["shop", "shop_staging"], "connection_limit": 20 } }
+
+Each role logs in with the password in <state>/secrets/postgresql/<role>.password (made once,
+mode 0600; put your own there first to choose it). Passwords never enter the store. A role
+removed from roles.json can no longer log in (NOLOGIN); its databases are never dropped.
+Local Unix-socket connections use peer authentication (OS user = role name); TCP connections
+on 127.0.0.1 need the password (scram-sha-256).
 
 Not allowed here (the platform owns them): data_directory, config_file, hba_file, ident_file,
 unix_socket_directories, external_pid_file, include, include_dir, include_if_exists.
@@ -58,6 +69,7 @@ function serverBin(roleList: string[]): string {
   return path.join(root, newest, "bin");
 }
 
+const isConf = (f: { name: string }) => f.name.endsWith(".conf") && !f.name.startsWith(".");
 const major = (version: string) => version.split(".")[0] ?? version;
 
 /** One place a parameter was set: host description or a snippet line, for messages. */
@@ -84,7 +96,7 @@ function collect(ctx: RenderContext, cat: Catalogue): { occurrences: Occurrence[
     const where = { file: ctx.settingSource(key) };
     if (check(name, where)) occurrences.push({ name, value: typeof value === "boolean" ? (value ? "on" : "off") : String(value), where });
   }
-  for (const f of ctx.local) {
+  for (const f of ctx.local.filter(isConf)) {
     const parsed = parseConf(f.contents.toString("utf8"));
     for (const e of parsed.errors) errors.push({ file: f.path, line: e.line, message: e.message });
     for (const e of parsed.entries) {
@@ -191,7 +203,7 @@ export const postgresql: Component = {
   description: "PostgreSQL server; parameters from settings.postgresql and /etc/local/postgresql/*.conf, checked against the server's catalogue",
   settings: {},
   openSettings: true,
-  integrationPoint: { accepts: (name) => name.endsWith(".conf") && !name.startsWith("."), readme: README },
+  integrationPoint: { accepts: (name) => isConf({ name }) || name === ROLES_FILE, readme: README },
 
   async render(ctx) {
     const bin = serverBin(ctx.roles);
@@ -206,11 +218,18 @@ export const postgresql: Component = {
     // What the server will run with, later lines winning, each with the class its context gives.
     const settings: Record<string, RecordedSetting> = { listen_addresses: { value: "127.0.0.1", change: "restart" } };
     for (const o of occurrences) settings[o.name] = { value: o.value, change: changeClass(cat.get(o.name)!)! };
+    const rolesFile = ctx.local.find((f) => f.name === ROLES_FILE);
+    const roles = rolesFile ? parseRoles(rolesFile.path, rolesFile.contents.toString("utf8")) : {};
+    for (const [name, role] of Object.entries(roles)) {
+      // Roles live in the data directory: created and altered on the live server, never a restart.
+      settings[`role ${name}`] = { value: `databases=${role.databases.join(",") || "-"} connection_limit=${role.connection_limit ?? -1}`, change: "runtime" };
+    }
     const local: Record<string, NarNode> = {};
-    for (const f of ctx.local) local[f.name] = file(f.contents);
+    for (const f of ctx.local.filter(isConf)) local[f.name] = file(f.contents);
+    const extra: Record<string, NarNode> = rolesFile ? { [ROLES_FILE]: file(`${JSON.stringify(roles, null, 2)}\n`) } : {};
     const program = programIdentity(path.join(bin, "postgres"), ["--version"], (out) => out.match(/PostgreSQL\)?\s+(\d+(?:\.\d+)*)/)?.[1]);
     return {
-      tree: dir({ "postgresql.conf": file(renderConf(ctx)), "pg_hba.conf": file(HBA), "pg_ident.conf": file(IDENT), local: dir(local) }),
+      tree: dir({ "postgresql.conf": file(renderConf(ctx)), "pg_hba.conf": file(HBA), "pg_ident.conf": file(IDENT), local: dir(local), ...extra }),
       settings,
       // The settings above carry what a snippet changes; the file itself only says where.
       inputs: Object.fromEntries(ctx.local.map((f) => [`snippet:${f.name}`, { label: `snippet ${f.name}`, hash: sha(f.contents), change: "none" as const }])),
@@ -254,6 +273,21 @@ export const postgresql: Component = {
     const argv = asUser(SERVER_USER, [initdb, "-D", data, "-U", SERVER_USER, "-E", "UTF8", "--locale=C.UTF-8", "--auth-local=peer", "--auth-host=scram-sha-256", "--no-instructions"]);
     const run = spawnSync(argv[0]!, argv.slice(1), { encoding: "utf8" });
     if (run.status !== 0) throw new CongruentError("E_ACTIVATION", `postgresql: initdb ${data} failed: ${(run.stderr || String(run.error)).trim().split("\n").at(-1)}`);
+  },
+
+  async applyRuntime() {
+    // The only runtime-class settings are roles.json's; ensure(), run right after every step,
+    // creates and alters them on the live server.
+  },
+
+  async ensure(live) {
+    let roles: Record<string, AppRole> = {};
+    try {
+      roles = JSON.parse(readFileSync(path.join(live.configDir, ROLES_FILE), "utf8")) as Record<string, AppRole>;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    }
+    await withClient(endpoint(live), TIMEOUT_MS, (client) => ensureRoles(client, roles, live.secretsDir));
   },
 
   async health(live) {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { execFileSync } from "node:child_process";
-import { chmodSync, readFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { chmodSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import pg from "pg";
@@ -182,5 +182,77 @@ describe.skipIf(!hasPostgres)("postgresql component", () => {
     const client = new pg.Client({ host: "127.0.0.1", port, user: "postgres", database: "postgres", password: "guess" });
     client.on("error", () => {});
     await expect(client.connect()).rejects.toThrow(/password authentication failed/);
+  });
+});
+
+describe.skipIf(!hasPostgres)("postgresql application roles (roles.json): passwords from <state>/secrets, never in the store", () => {
+  const root = tempDir();
+  chmodSync(root, 0o755);
+  const state = path.join(root, "state");
+  const local = path.join(root, "local");
+  let port = 0;
+  let hostFile = "";
+  const args = () => ["--host", hostFile, "--local", local, "--state", state];
+  const secret = () => readFileSync(path.join(state, "secrets", "postgresql", "shop.password"), "utf8").trim();
+  const asShop = async (password: string) => {
+    const client = new pg.Client({ host: "127.0.0.1", port, user: "shop", database: "shop", password });
+    client.on("error", () => {});
+    await client.connect();
+    try {
+      return (await client.query("SELECT current_user AS who, current_database() AS db")).rows[0];
+    } finally {
+      await client.end();
+    }
+  };
+
+  beforeAll(async () => {
+    port = await freePort();
+    hostFile = writeHost(root, { name: "db3", roles: ["postgresql15"], settings: { postgresql: { port } } });
+    await cliJson(["switch", ...args()]);
+  });
+
+  afterAll(async () => {
+    await cli(["down", "--state", state]);
+  });
+
+  it("a new role is a runtime change: same postmaster, the role logs in over TCP with its secret", async () => {
+    const pid = (await cliJson<StatusOut>(["status", "--state", state])).services[0]!.pid;
+    writeSnippet(local, "postgresql", "roles.json", JSON.stringify({ shop: { databases: ["shop"], connection_limit: 5 } }, null, 2));
+    const out = await cliJson<SwitchOut>(["switch", ...args()]);
+    expect(out.plan[0]).toMatchObject({ action: "runtime", why: ["role shop: (default) → databases=shop connection_limit=5 (runtime)"] });
+    expect((await cliJson<StatusOut>(["status", "--state", state])).services[0]!.pid).toBe(pid);
+    const password = secret();
+    expect(password.length).toBeGreaterThanOrEqual(24);
+    expect(statSync(path.join(state, "secrets", "postgresql", "shop.password")).mode & 0o777).toBe(0o600);
+    expect(await asShop(password)).toEqual({ who: "shop", db: "shop" });
+    await expect(asShop("wrong")).rejects.toThrow(/password authentication failed/);
+    // Nothing under the generation's closure holds the password.
+    const generation = out.generation;
+    const grep = spawnSync("grep", ["-rlF", password, path.join(state, "store")], { encoding: "utf8" });
+    expect(grep.stdout, `store files containing the password (generation ${generation})`).toBe("");
+  });
+
+  it("an operator's own password file is used; a role removed from roles.json cannot log in, its database stays", async () => {
+    writeFileSync(path.join(state, "secrets", "postgresql", "shop.password"), "chosen-by-ops\n", { mode: 0o600 });
+    writeSnippet(local, "postgresql", "roles.json", JSON.stringify({ shop: { databases: ["shop"] } }));
+    const out = await cliJson<SwitchOut>(["switch", ...args()]);
+    expect(out.plan[0]).toMatchObject({ action: "runtime" });
+    expect(await asShop("chosen-by-ops")).toEqual({ who: "shop", db: "shop" });
+    rmSync(path.join(local, "postgresql", "roles.json"));
+    const removed = await cliJson<SwitchOut>(["switch", ...args()]);
+    expect(removed.plan[0]).toMatchObject({ action: "runtime", why: ["role shop: databases=shop connection_limit=-1 → (default) (runtime)"] });
+    await expect(asShop("chosen-by-ops")).rejects.toThrow(/not permitted to log in/);
+    const client = new pg.Client({ host: path.join(state, "run", "postgresql"), port, user: "postgres", database: "postgres" });
+    await client.connect();
+    expect((await client.query("SELECT datname FROM pg_database WHERE datname = 'shop'")).rowCount).toBe(1);
+    await client.end();
+  });
+
+  it("a malformed roles.json names file and line", async () => {
+    writeSnippet(local, "postgresql", "roles.json", '{\n  "shop": {"databases": ["shop"]},\n  "Bad-Name": {}\n}\n');
+    const r = await cli(["build", ...args()]);
+    rmSync(path.join(local, "postgresql", "roles.json"));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/roles\.json:3: "Bad-Name" is not a usable role name/);
   });
 });

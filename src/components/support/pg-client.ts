@@ -1,3 +1,4 @@
+import type pg from "pg";
 import type { ClientConfig } from "pg";
 
 /**
@@ -8,15 +9,20 @@ import type { ClientConfig } from "pg";
  * @example await query({ host: "/var/lib/congruent/run/postgresql", port: 5432 }, "SELECT 1 AS ok", 3000)
  */
 export async function query(at: { host: string; port: number }, sql: string, timeoutMs: number): Promise<Record<string, unknown>[]> {
+  return withClient(at, timeoutMs, async (client) => (await client.query(sql)).rows as Record<string, unknown>[]);
+}
+
+/** Several statements on one fresh superuser session over the Unix socket. */
+export async function withClient<T>(at: { host: string; port: number }, timeoutMs: number, use: (client: pg.Client) => Promise<T>): Promise<T> {
   // Loaded on first use: a build never talks to the server, and pg costs ~40 ms to load.
-  const { default: pg } = await import("pg");
+  const { default: pgModule } = await import("pg");
   const config: ClientConfig = { host: at.host, port: at.port, user: "postgres", database: "postgres", connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs };
-  const client = new pg.Client(config);
+  const client = new pgModule.Client(config);
   // A server going away mid-query emits 'error' on the client; the query's rejection reports it.
   client.on("error", () => {});
   try {
     await client.connect();
-    return (await client.query(sql)).rows as Record<string, unknown>[];
+    return await use(client);
   } finally {
     await client.end().catch(() => {});
   }
