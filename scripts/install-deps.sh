@@ -13,6 +13,7 @@ packages=(
   gcc           # userscan tests build an ELF with an RPATH into the store
   ripgrep       # userscan's benchmark reference
   curl          # the demo talks to nginx
+  chromium      # web pages (migrate report --html) are tested in a real browser (playwright-core)
 )
 missing=()
 for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done

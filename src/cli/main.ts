@@ -6,6 +6,7 @@ import { registerAgent } from "./agent.js";
 import { registerDirectory } from "./directory.js";
 import { registerUserscan } from "./userscan.js";
 import { registerVulnscan } from "./vulnscan.js";
+import { registerMigrate } from "./migrate.js";
 
 const program = new Command("congruent")
   .description(
@@ -44,6 +45,7 @@ registerAgent(program);
 registerDirectory(program);
 registerUserscan(program);
 registerVulnscan(program);
+registerMigrate(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,220 @@
+import { existsSync, statSync, writeFileSync } from "node:fs";
+import type { Command } from "commander";
+import { report } from "./common.js";
+
+const EXAMPLE_FLOW = `
+  $ congruent migrate inventory --root /mnt/web17 --out inv/web17.json
+  $ congruent migrate plan --inventory inv/web17.json --out plans/web17
+  $ congruent migrate diff --root /mnt/web17 --plan plans/web17
+  $ congruent migrate report --inventories inv/ --html fleet.html`;
+
+/**
+ * `congruent migrate inventory|plan|report|diff`: assess legacy Gentoo + Puppet hosts and
+ * propose their Congruent descriptions.
+ *
+ * @example registerMigrate(program); await program.parseAsync(["node", "congruent", "migrate", "inventory", "--root", "/mnt/web17"]);
+ */
+export function registerMigrate(program: Command): void {
+  const migrate = program
+    .command("migrate")
+    .description("assess a legacy Gentoo + Puppet host, classify every part congruent / convergent / divergent, propose its Congruent description")
+    .addHelpText("after", `\nA host moves in four steps:${EXAMPLE_FLOW}\n\nEach subcommand has --help with what it reads, writes and its exit status.`);
+
+  migrate
+    .command("inventory")
+    .description("read a legacy host's file tree (read-only) and classify every part of it")
+    .requiredOption("--root <dir>", "the legacy host's root: a copy, a mount, or / on the host itself")
+    .option("--out <file>", "also write the inventory (JSON, the input of 'migrate plan' and 'migrate report') to FILE")
+    .option("--json", "print the inventory as JSON: {format, host, root, facts, items[], blockers[], summary, problems[]}")
+    .addHelpText(
+      "after",
+      `
+Reads, below --root, and never writes there:
+  /var/db/pkg/<category>/<PF>/   installed packages: CATEGORY, PF, SLOT, USE, repository,
+                                 CONTENTS (each file's md5 and mtime)
+  /var/lib/portage/world, /etc/portage/make.conf
+  /etc/runlevels/*/, /etc/conf.d/ OpenRC services and their settings
+  /opt/puppetlabs/puppet/cache/state/ (or /var/lib/puppet/state/): classes.txt,
+                                 resources.txt, state.yaml
+  /var/spool/cron/crontabs/*, /etc/crontab, /etc/cron.d/*
+  /etc/passwd and the homes (size; virtualenvs and binaries that need system libraries)
+  /etc/nginx/nginx.conf with its includes, PostgreSQL's postgresql.conf and
+  postgresql.auto.conf, redis.conf, /etc/conf.d/memcached
+  /var/www/*, /srv/* (applications), /usr/local, /opt (software built by hand)
+
+A file under /etc whose md5 differs from its package's CONTENTS is hand-edited; one that no
+package and no Puppet resource owns is unmanaged; both are listed. Every item (package,
+service, config file, cron job, data directory, home, application, local build) is classified
+congruent (green), convergent (yellow) or divergent (red), with the reason. Blockers: packages
+with no Congruent role, applications writing into their install directory, home software
+linked against system libraries, configuration nginx cannot parse.
+
+A missing or unreadable VDB entry, a malformed CONTENTS line or a config file that cannot be
+parsed is reported with its file and line under "problems" (and on stderr); the rest is read.
+
+Exit status: 0 inventory taken (also with problems: they are listed); 1 on errors (--root is
+not a directory, --out cannot be written).
+
+Example:
+  $ congruent migrate inventory --root /mnt/web17 --out inv/web17.json
+  web17 (/mnt/web17): 125 items: 94 congruent (75%), 13 convergent (10%), 18 divergent (14%); ...`,
+    )
+    .action(async (opts: { root: string; out?: string; json?: boolean }) => {
+      const { CongruentError } = await import("../errors.js");
+      if (!existsSync(opts.root) || !statSync(opts.root).isDirectory()) throw new CongruentError("E_MIGRATE_ROOT", `${opts.root}: not a directory (the legacy host's root)`);
+      const { takeInventory } = await import("../migrate/inventory.js");
+      const { inventoryText } = await import("../migrate/text.js");
+      const bar = process.stderr.isTTY && !opts.json ? await progressBar() : undefined;
+      const inv = takeInventory({ root: opts.root, ...(bar ? { onStep: bar.update } : {}) });
+      bar?.stop();
+      if (opts.out) {
+        try {
+          writeFileSync(opts.out, JSON.stringify(inv, null, 2) + "\n");
+        } catch (error) {
+          throw new CongruentError("E_MIGRATE_INVENTORY", `${opts.out}: cannot write the inventory: ${(error as NodeJS.ErrnoException).code ?? error}`);
+        }
+      }
+      if (opts.json) for (const p of inv.problems) process.stderr.write(`congruent migrate: ${p.path}${p.line ? `:${p.line}` : ""}: ${p.message}\n`);
+      report(opts.json, inv, () => inventoryText(inv));
+    });
+
+  migrate
+    .command("plan")
+    .description("propose the Congruent description of an assessed host, with integration-point snippets, and build it")
+    .requiredOption("--inventory <file>", "an inventory written by 'migrate inventory --out' (or its --json output)")
+    .requiredOption("--out <dir>", "directory to write the plan into (created; its local/<component>/ directories are replaced)")
+    .option("--no-build", "write the plan without building it (exit status then says nothing about the build)")
+    .option("--json", "print plan.json: {format, host, description, snippets[], leftOut[], secrets[], data[], blockers[], problems[], build}")
+    .addHelpText(
+      "after",
+      `
+Writes into --out:
+  host.json                      the host description: roles from the services found
+                                 (webgateway, postgresql<major>, redis, memcached) and the
+                                 settings that differ from the components' defaults
+  local/nginx/*.conf             00-http.conf (upstream, map, log_format, ... from http {}) and
+                                 one file per server block, in the legacy order, includes inlined
+  local/postgresql/migrated.conf every non-default setting (postgresql.conf, then .auto.conf)
+  local/redis/migrated.conf      redis.conf directives the platform does not own
+  local/memcached/memcached.json from /etc/conf.d/memcached
+  plan.json                      all of the above, plus what was left out and why, secrets to
+                                 carry over (named with file:line, values never copied), the
+                                 divergent data to carry over with sizes, and the blockers
+  carry-over.list                the divergent paths, one a line (rsync --files-from)
+Copy local/ to the new host's /etc/local/ and host.json to the directory.
+
+Then builds host.json with local/ exactly as 'congruent build' does, in a throwaway state
+directory (never /var/lib/congruent): the plan is known to build, or says why not.
+
+Exit status: 0 the plan was written and builds; 1 the proposed description does not build
+(the plan is still written, with the error under build.error) or on errors (unreadable
+inventory, --out not writable).
+
+Example:
+  $ congruent migrate plan --inventory inv/web17.json --out plans/web17
+  plan for web17 written to plans/web17
+    host.json: roles webgateway, postgresql15, redis, memcached; settings nginx.worker_processes=2, ...
+  build: ok (8r0wd4mrf9792g3lf00ypnkdypiax6fb-system-web17)`,
+    )
+    .action(async (opts: { inventory: string; out: string; build: boolean; json?: boolean }) => {
+      const { readInventory } = await import("../migrate/inventory.js");
+      const { makePlan } = await import("../migrate/plan.js");
+      const { planText } = await import("../migrate/text.js");
+      const inv = await readInventory(opts.inventory);
+      const plan = await makePlan({ inventory: inv, out: opts.out, build: opts.build });
+      report(opts.json, plan, () => planText(plan, opts.out));
+      if (!plan.build.ok && !plan.build.skipped) process.exitCode = 1;
+    });
+
+  migrate
+    .command("report")
+    .description("the fleet view: per host green/yellow/red shares and readiness, the most common blockers, what to migrate first")
+    .requiredOption("--inventories <dir>", "directory of inventories (*.json written by 'migrate inventory --out')")
+    .option("--json", "print {generatedAt, hosts[], topBlockers[], totals, problems[]} as JSON")
+    .option("--html <file>", "also write the report as one self-contained HTML page (inline CSS, no script, no external URL)")
+    .addHelpText(
+      "after",
+      `
+Reads every *.json in --inventories. An inventory that cannot be read or is not one is named
+under "problems" (and on stderr) and the rest is reported.
+
+Order to migrate in: hosts without blockers first (greenest, then least data to carry: the
+cheapest to prove the platform on), then the rest by how few blockers hold them back.
+
+Exit status: 0 report written; 1 when --inventories cannot be read, no inventory in it could
+be read, or --html cannot be written.
+
+Example:
+  $ congruent migrate report --inventories inv/ --html fleet.html
+  3 hosts, 1 ready; items 78% congruent, 9% convergent, 13% divergent; 2.3 GiB of data to carry over`,
+    )
+    .action(async (opts: { inventories: string; json?: boolean; html?: string }) => {
+      const { fleetReport, reportText } = await import("../migrate/report.js");
+      const { CongruentError } = await import("../errors.js");
+      const r = await fleetReport(opts.inventories);
+      for (const p of r.problems) process.stderr.write(`congruent migrate: ${p.message}\n`);
+      if (r.hosts.length === 0) throw new CongruentError("E_MIGRATE_INVENTORY", `${opts.inventories}: no readable inventory (*.json) in it`);
+      if (opts.html) {
+        const { reportHtml } = await import("../migrate/report-html.js");
+        try {
+          writeFileSync(opts.html, reportHtml(r));
+        } catch (error) {
+          throw new CongruentError("E_MIGRATE_PLAN", `${opts.html}: cannot write the HTML report: ${(error as NodeJS.ErrnoException).code ?? error}`);
+        }
+      }
+      report(opts.json, r, () => reportText(r));
+    });
+
+  migrate
+    .command("diff")
+    .description("shadow mode: how the configuration the plan would build differs from what the legacy host runs now")
+    .requiredOption("--root <dir>", "the legacy host's root (read again now: the host may have changed since its inventory)")
+    .requiredOption("--plan <dir>", "a plan directory written by 'migrate plan'")
+    .option("--json", "print {root, plan, components[], differences[], leftOut[], problems[], empty} as JSON")
+    .addHelpText(
+      "after",
+      `
+Compares, setting by setting and server block by server block, statically (nothing is
+started): nginx settings, http-level directives and every server block with its directives
+(order inside a block does not matter, values do); PostgreSQL's effective settings
+(postgresql.conf then postgresql.auto.conf, units normalised: 16MB = 16384kB, on = true);
+redis.conf directives (256mb = 268435456); memcached's options. The legacy side is read from
+--root; the Congruent side is the plan's snippets and host.json over the components' defaults.
+What the plan deliberately left out (platform-owned paths, secrets, ...) is listed with its
+reason and not compared.
+
+Exit status (like diff(1)): 0 no differences; 2 differences remain (listed); 1 on errors
+(--root or --plan unreadable).
+
+Example:
+  $ congruent migrate diff --root /mnt/web17 --plan plans/web17
+  nginx: 60 settings and directives compared, 0 differ
+  ...
+  no differences: for everything the plan migrated, the cut-over changes nothing the customer can see`,
+    )
+    .action(async (opts: { root: string; plan: string; json?: boolean }) => {
+      const { shadowDiff } = await import("../migrate/shadow-diff.js");
+      const { diffText } = await import("../migrate/text.js");
+      const d = shadowDiff({ root: opts.root, plan: opts.plan });
+      report(opts.json, d, () => diffText(d));
+      process.exitCode = d.empty ? 0 : 2;
+    });
+}
+
+/** A progress bar on stderr over the inventory's steps, for interactive runs only. */
+async function progressBar() {
+  const { SingleBar, Presets } = await import("cli-progress");
+  const bar = new SingleBar({ format: "inventory {bar} {value}/{total} | {step}", stream: process.stderr, hideCursor: true, clearOnComplete: true }, Presets.shades_classic);
+  let started = false;
+  return {
+    update: (step: string, done: number, total: number) => {
+      if (!started) {
+        bar.start(total, done, { step });
+        started = true;
+      } else bar.update(done, { step });
+    },
+    stop: () => {
+      if (started) bar.stop();
+    },
+  };
+}
