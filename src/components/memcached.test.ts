@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import net from "node:net";
 import { afterAll, describe, expect, it } from "vitest";
 import { freePort } from "../../test/support/ports.js";
 import type { RenderContext } from "./component.js";
@@ -79,5 +80,16 @@ describe("memcached health probe", () => {
       if (!version) await new Promise((r) => setTimeout(r, 20));
     }
     expect(version).toMatch(/^1\.\d+\.\d+/);
+  });
+
+  it("fails (does not hang) when something else on the port hangs up", async () => {
+    const port = await freePort();
+    const other = net.createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => other.listen(port, "127.0.0.1", resolve));
+    try {
+      await expect(memcachedVersion("127.0.0.1", port, 2000)).rejects.toThrow(`127.0.0.1:${port} closed the connection without answering "version"`);
+    } finally {
+      other.close();
+    }
   });
 });

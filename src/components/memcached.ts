@@ -5,7 +5,6 @@ import { parseJson } from "../generation/json-source.js";
 import { dir, file } from "../store/tree.js";
 import type { Component, LiveContext, RecordedSetting, RenderContext, SettingSpec } from "./component.js";
 import { findProgram, programIdentity } from "./program.js";
-import { lastLogLine } from "./support/service-log.js";
 
 export const CONFIG_FILE = "memcached.json";
 
@@ -123,7 +122,10 @@ export function memcachedVersion(host: string, port: number, timeoutMs = 2000): 
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host, port });
     let answer = "";
+    let settled = false;
     const done = (error?: Error, version?: string) => {
+      if (settled) return;
+      settled = true;
       socket.destroy();
       if (error) reject(error);
       else resolve(version!);
@@ -137,6 +139,8 @@ export function memcachedVersion(host: string, port: number, timeoutMs = 2000): 
       done(m ? undefined : new Error(`"version" answered ${JSON.stringify(answer.trim())}`), m?.[1]);
     });
     socket.on("error", (error: NodeJS.ErrnoException) => done(new Error(`connect ${error.code ?? error.message} ${host}:${port}`)));
+    // Something else on the port (not memcached) may accept and hang up without a word.
+    socket.on("close", () => done(new Error(`${host}:${port} closed the connection without answering "version"`)));
   });
 }
 
@@ -176,12 +180,8 @@ export const memcached: Component = {
   },
 
   async health(live) {
+    // Activation adds memcached's own words from its log ("failed to listen on …") on failure.
     const { host, port } = probeAddress(live);
-    try {
-      await memcachedVersion(host, port);
-    } catch (error) {
-      const said = lastLogLine(live.logDir);
-      throw new Error(`${(error as Error).message}${said ? ` (last log line: ${said})` : ""}`);
-    }
+    await memcachedVersion(host, port);
   },
 };
