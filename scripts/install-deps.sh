@@ -10,6 +10,8 @@ packages=(
   s6            # the supervisor where systemd is not PID 1
   nix-bin       # interop: store paths must equal nix-store --add's
   postgresql    # the directory's fleet storage (tests run it against a real server)
+  redis-server  # the redis component (tests run real servers on loopback)
+  memcached     # the memcached component
   gcc           # userscan tests build an ELF with an RPATH into the store
   ripgrep       # userscan's benchmark reference
   curl          # the demo talks to nginx
