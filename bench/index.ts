@@ -1,5 +1,6 @@
 import { benchAgentUnchanged } from "./agent-unchanged.js";
 import { benchDirectoryPoll } from "./directory-poll.js";
+import { benchMigrate } from "./migrate.js";
 import { benchPostgresqlReload } from "./postgresql-reload.js";
 import { benchSwitchUnchanged } from "./switch-unchanged.js";
 import { benchUserscan } from "./userscan.js";
@@ -15,6 +16,7 @@ const benches: Record<string, () => Promise<void>> = {
   userscan: benchUserscan,
   vulnscan: benchVulnscan,
   "postgresql-reload": benchPostgresqlReload,
+  migrate: benchMigrate,
 };
 if (only && !(only in benches)) {
   console.error(`unknown benchmark "${only}"; known: ${Object.keys(benches).join(", ")}`);
