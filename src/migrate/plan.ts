@@ -67,7 +67,8 @@ export async function makePlan(opts: PlanOptions): Promise<Plan> {
   const description: HostDescriptionOut = {
     name,
     roles: conversions.map((c) => c.role),
-    parameters: { migrated_from: `${inv.host} (Gentoo, inventory ${inv.generatedAt})` },
+    // No timestamp: planning the same inventory twice must give the same description (and hash).
+    parameters: { migrated_from: `${inv.host} (Gentoo)` },
     settings: {},
   };
   const snippets: Plan["snippets"] = [];

@@ -137,7 +137,7 @@ export function bytes(n: number): string {
 /** The report for people, on a terminal. */
 export function reportText(r: FleetReport): string {
   const lines = [
-    `${r.totals.hosts} hosts, ${r.totals.ready} ready; items ${pct(r.totals.green)} congruent, ${pct(r.totals.yellow)} convergent, ${pct(r.totals.red)} divergent; ${bytes(r.totals.dataBytes)} of data to carry over`,
+    `${r.totals.hosts} host${r.totals.hosts === 1 ? "" : "s"}, ${r.totals.ready} ready; items ${pct(r.totals.green)} congruent, ${pct(r.totals.yellow)} convergent, ${pct(r.totals.red)} divergent; ${bytes(r.totals.dataBytes)} of data to carry over`,
     "",
     "order  host                      green yellow   red  data        blockers",
     ...r.hosts.map(
