@@ -45,7 +45,7 @@ describe("automatic rollback when a service does not become healthy", () => {
   let taken = 0;
   let blocker: net.Server;
   let first = "";
-  const host = (mcPort: number) => writeHost(root, { name: "cache3", roles: ["memcached", "redis"], settings: { memcached: { port: mcPort }, redis: { port: redisPort } } });
+  const host = (mcPort: number, rPort = redisPort) => writeHost(root, { name: "cache3", roles: ["memcached", "redis"], settings: { memcached: { port: mcPort }, redis: { port: rPort } } });
   const args = () => ["--host", path.join(root, "host.json"), "--local", local, "--state", state, "--health-timeout", "5"];
 
   beforeAll(async () => {
@@ -95,5 +95,29 @@ describe("automatic rollback when a service does not become healthy", () => {
     expect(await client.get("order:7")).toBe("paid");
     client.disconnect();
     expect(existsSync(path.join(state, "data", "redis"))).toBe(true);
+  });
+
+  it("Redis moved to a taken port at runtime: CONFIG SET refuses, the switch rolls back, keys and process kept", async () => {
+    const password = readFileSync(path.join(state, "secrets", "redis.password"), "utf8").trim();
+    const client = new Redis({ host: "127.0.0.1", port: redisPort, password, lazyConnect: true, enableReadyCheck: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    client.on("error", () => {});
+    await client.connect();
+    const pid = (await cliJson<StatusOut>(["status", "--state", state])).services.find((s) => s.name === "redis")?.pid;
+
+    host(memcachedPort, taken);
+    const dry = await cliJson<{ plan: { service: string; action: string; why: string[] }[] }>(["switch", ...args(), "--dry-run"]);
+    expect(dry.plan.find((p) => p.service === "redis")).toMatchObject({ action: "runtime", why: [`port: ${redisPort} → ${taken} (runtime)`] });
+    const r = await cli(["switch", ...args()]);
+    expect(r.code, r.stderr).toBe(1);
+    const message = r.stderr.trim().split("\n").at(-1)!;
+    expect(message).toMatch(new RegExp(`^congruent: redis: runtime failed: CONFIG SET port "${taken}": .*`));
+    expect(message).toContain(`rolled back to ${first}`);
+    const status = await cliJson<StatusOut>(["status", "--state", state]);
+    expect(status.generation).toBe(first);
+    expect(status.services.find((s) => s.name === "redis")?.pid).toBe(pid);
+    expect(await client.get("order:7")).toBe("paid");
+    expect(((await client.call("CONFIG", "GET", "port")) as string[])[1]).toBe(String(redisPort));
+    client.disconnect();
+    host(memcachedPort);
   });
 });
