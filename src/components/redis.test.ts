@@ -105,6 +105,11 @@ describe("what the installed Redis says", () => {
     expect(r.inputs["snippet:a.conf"]).toMatchObject({ label: "snippet a.conf", change: "none" });
   });
 
+  it("records maxclients as written: Redis would lower it to the builder's file limit", async () => {
+    const r = await redis.render(context({ "a.conf": "maxclients 1000000\n" }));
+    expect(r.settings?.maxclients).toEqual({ value: "1000000", change: "runtime", default: "10000" });
+  });
+
   it("a line redis-server rejects names the customer's file and line", async () => {
     const ctx = context({ "a.conf": "maxmemory 1mb\n", "b.conf": "# cache\nmaxmemory-policy allkeys-lru\nmaxmemory lots\n" });
     await expect(redis.render(ctx)).rejects.toThrow(/^\/etc\/local\/redis\/b\.conf:3: argument must be a memory value: 'maxmemory lots' \(redis-server\)$/);

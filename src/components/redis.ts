@@ -48,8 +48,13 @@ export const OWNED = new Set([
   "user", "aclfile",
 ]);
 
-/** Parameters the validation run overrides (so it never binds a real port): their values come from our own reading. */
-const OVERRIDDEN: Record<string, string> = { port: "6379", "tls-port": "0" };
+/**
+ * Parameters whose value is taken from the customer's text, not from the validation run, with
+ * Redis's documented default: the run overrides the ports (it must never bind a real one), and
+ * Redis lowers maxclients to what the process's file limit allows, which differs between the
+ * build and the service (the generation must not depend on who built it).
+ */
+const OVERRIDDEN: Record<string, string> = { port: "6379", "tls-port": "0", maxclients: "10000" };
 
 const SOCKET = "redis.sock";
 const AUTH_FILE = "auth.conf";

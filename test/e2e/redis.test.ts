@@ -147,6 +147,27 @@ describe("redis through the integration point", () => {
     expect(await c.mget("customer:1", "customer:2")).toEqual(["alice", "bob"]);
   });
 
+  it("a killed Redis is started again by the supervisor, with its password and its keys from the dump", async () => {
+    const pid = (await redisPid())!;
+    process.kill(pid, "SIGKILL");
+    let next: number | null | undefined;
+    for (let i = 0; i < 100 && (!next || next === pid); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      next = await redisPid();
+    }
+    expect(next).toBeTruthy();
+    expect(next).not.toBe(pid);
+    const c = connect();
+    let pong = "";
+    for (let i = 0; i < 50 && pong !== "PONG"; i++) {
+      pong = await c.connect().then(() => c.ping(), () => "");
+      if (pong !== "PONG") await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(pong).toBe("PONG");
+    // Saved when the restart above stopped Redis with SIGTERM.
+    expect(await c.mget("customer:1", "customer:2")).toEqual(["alice", "bob"]);
+  });
+
   it("rejects a directive Redis refuses, naming file and line; the running server is untouched", async () => {
     const active = (await cliJson<StatusOut>(["status", "--state", state])).generation;
     const pid = await redisPid();
