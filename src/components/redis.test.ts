@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { LocalFile, RenderContext } from "./component.js";
-import { canonicalName, catalogue, composeConfig, parseFatal, password, redis, splitArgs } from "./redis.js";
+import { canonicalName, catalogue, composeConfig, memoryBytes, memoryText, parseFatal, password, redis, splitArgs } from "./redis.js";
 import { findProgram, programIdentity } from "./program.js";
 
 function context(local: Record<string, string>, settings: Record<string, number | string | boolean> = {}): RenderContext {
@@ -84,6 +84,8 @@ describe("what the installed Redis says", () => {
     expect(cat.defaults.get("maxmemory")).toBe("0");
     expect(cat.defaults.get("databases")).toBe("16");
     expect(cat.defaults.get("port")).toBe("6379");
+    for (const name of ["maxmemory", "client-query-buffer-limit", "repl-backlog-size", "proto-max-bulk-len"]) expect(cat.memory.has(name), name).toBe(true);
+    for (const name of ["port", "databases", "timeout", "maxclients", "hz"]) expect(cat.memory.has(name), name).toBe(false);
     expect(canonicalName("slaveof", cat)).toBe("replicaof");
     expect(canonicalName("hash-max-ziplist-entries", cat)).toBe("hash-max-listpack-entries");
     expect(canonicalName("maxmemory", cat)).toBe("maxmemory");
@@ -96,13 +98,21 @@ describe("what the installed Redis says", () => {
       bind: { value: "127.0.0.1", change: "runtime", default: "* -::*" },
       databases: { value: "32", change: "restart", default: "16" },
       "hash-max-listpack-entries": { value: "256", change: "runtime", default: "512" },
-      maxmemory: { value: "104857600", change: "runtime", default: "0" },
+      maxmemory: { value: "100mb", change: "runtime", default: "0" },
       port: { value: "6380", change: "runtime", default: "6379" },
       save: { value: "900 1 300 10", change: "runtime", default: "3600 1 300 100 60 10000" },
     });
     expect(r.service).toMatchObject({ name: "redis", command: [binary, `${ctx.configLink}/redis.conf`], user: "redis", stopSignal: "TERM" });
     expect(r.service.reloadSignal).toBeUndefined();
     expect(r.inputs["snippet:a.conf"]).toMatchObject({ label: "snippet a.conf", change: "none" });
+  });
+
+  it("the same value written another way is the same setting", async () => {
+    const a = await redis.render(context({ "a.conf": "maxmemory 100mb\n" }));
+    const b = await redis.render(context({ "a.conf": "maxmemory 102400kb\n" }));
+    const c = await redis.render(context({ "a.conf": "maxmemory 104857600\n" }));
+    expect(a.settings?.maxmemory).toEqual(b.settings?.maxmemory);
+    expect(a.settings?.maxmemory).toEqual(c.settings?.maxmemory);
   });
 
   it("records maxclients as written: Redis would lower it to the builder's file limit", async () => {
@@ -123,6 +133,24 @@ describe("what the installed Redis says", () => {
     const start = performance.now();
     await redis.render(ctx);
     expect(performance.now() - start).toBeLessThan(1000);
+  });
+});
+
+describe("memory values", () => {
+  it("reads units as Redis does and shows bytes in the largest exact binary unit", () => {
+    expect(memoryBytes("100mb")).toBe(104857600n);
+    expect(memoryBytes("1k")).toBe(1000n);
+    expect(memoryBytes("1KB")).toBe(1024n);
+    expect(memoryBytes("2gb")).toBe(2147483648n);
+    expect(memoryBytes("12")).toBe(12n);
+    expect(memoryBytes("lots")).toBeUndefined();
+    expect(memoryText("104857600")).toBe("100mb");
+    expect(memoryText("2147483648")).toBe("2gb");
+    expect(memoryText("1536")).toBe("1536");
+    expect(memoryText("3072")).toBe("3kb");
+    expect(memoryText("1000000")).toBe("1000000");
+    expect(memoryText("0")).toBe("0");
+    expect(memoryText("10%")).toBe("10%");
   });
 });
 

@@ -229,6 +229,24 @@ export interface Catalogue {
   defaults: ReadonlyMap<string, string>;
   /** Parameters CONFIG SET refuses (immutable or protected): a change needs a restart. */
   restart: ReadonlySet<string>;
+  /** Parameters that take a memory value (`100mb`): plans show them in units, not bytes. */
+  memory: ReadonlySet<string>;
+}
+
+const UNITS: Record<string, bigint> = { "": 1n, b: 1n, k: 1000n, kb: 1024n, m: 1000_000n, mb: 1024n ** 2n, g: 1000_000_000n, gb: 1024n ** 3n };
+
+/** A memory value as Redis reads it (memtoull: `1k` = 1000, `1kb` = 1024), in bytes. */
+export function memoryBytes(value: string): bigint | undefined {
+  const m = /^(\d+)(b|kb?|mb?|gb?)?$/i.exec(value.trim());
+  return m ? BigInt(m[1]!) * UNITS[(m[2] ?? "").toLowerCase()]! : undefined;
+}
+
+/** Bytes in the largest binary unit that divides them exactly: 104857600 → `100mb`. */
+export function memoryText(bytes: string): string {
+  if (!/^\d+$/.test(bytes) || bytes === "0") return bytes;
+  const n = BigInt(bytes);
+  for (const unit of ["gb", "mb", "kb"]) if (n % UNITS[unit]! === 0n) return `${n / UNITS[unit]!}${unit}`;
+  return bytes;
 }
 
 /** Old names Redis still accepts (slave → replica, ziplist → listpack), folded onto the current one. */
@@ -342,8 +360,14 @@ export function catalogue(binary: string, sha256: string): Promise<Catalogue> {
         for (const name of names) pipeline.call("CONFIG", "SET", name, defaults.get(name)!);
         const results = (await pipeline.exec()) ?? [];
         const restart = new Set(names.filter((_, i) => results[i]?.[0]));
+        // A number that also reads with a unit ("0b", the same value: no effect) is a memory value.
+        const numeric = names.filter((n) => !restart.has(n) && /^\d+$/.test(defaults.get(n)!));
+        const units = server.redis.pipeline();
+        for (const name of numeric) units.call("CONFIG", "SET", name, `${defaults.get(name)}b`);
+        const unitResults = (await units.exec()) ?? [];
+        const memory = new Set(numeric.filter((_, i) => !unitResults[i]?.[0]));
         for (const [name, value] of Object.entries(OVERRIDDEN)) defaults.set(name, value);
-        return { defaults, restart };
+        return { defaults, restart, memory };
       } finally {
         server.stop();
       }
@@ -400,7 +424,8 @@ export function recordSettings(composed: ComposedConfig, loaded: ReadonlyMap<str
       settings[name] = { value: d.args.join(" "), change: cat.restart.has(name) ? "restart" : "runtime", default: cat.defaults.get(name)! };
     } else if (cat.defaults.has(name)) {
       const change: ChangeClass = cat.restart.has(name) ? "restart" : "runtime";
-      settings[name] = { value: loaded.get(name) ?? d.args.join(" "), change, default: cat.defaults.get(name)! };
+      const shown = (v: string) => (cat.memory.has(name) ? memoryText(v) : v);
+      settings[name] = { value: shown(loaded.get(name) ?? d.args.join(" ")), change, default: shown(cat.defaults.get(name)!) };
     } else {
       // Not a parameter (loadmodule, …): Redis reads it only at start; every line counts.
       other.set(name, [...(other.get(name) ?? []), d.args.join(" ")]);
@@ -555,7 +580,8 @@ export const redis: Component = {
       }
       for (const [name, value] of wanted) {
         const got = ((await r.call("CONFIG", "GET", name)) as string[])[1];
-        if (got !== value) throw new Error(`CONFIG GET ${name} answers ${JSON.stringify(got)} after CONFIG SET ${JSON.stringify(value)}`);
+        const same = got === value || (cat.memory.has(name) && got !== undefined && memoryBytes(got) === memoryBytes(value));
+        if (!same) throw new Error(`CONFIG GET ${name} answers ${JSON.stringify(got)} after CONFIG SET ${JSON.stringify(value)}`);
       }
     });
   },

@@ -92,7 +92,7 @@ describe("redis through the integration point", () => {
     writeSnippet(local, "redis", "cache.conf", "maxmemory 200mb\nsave 900 1\n");
     const dry = await cliJson<SwitchOut>(["switch", ...args(), "--dry-run"]);
     expect(dry.result).toBe("dry-run");
-    expect(dry.plan).toMatchObject([{ service: "redis", action: "runtime", why: ["maxmemory: 104857600 → 209715200 (runtime)"] }]);
+    expect(dry.plan).toMatchObject([{ service: "redis", action: "runtime", why: ["maxmemory: 100mb → 200mb (runtime)"] }]);
     expect(await configGet("maxmemory")).toBe("104857600");
   });
 
@@ -100,7 +100,7 @@ describe("redis through the integration point", () => {
     const pid = await redisPid();
     const out = await cliJson<SwitchOut>(["switch", ...args()]);
     expect(out.result).toBe("switched");
-    expect(out.plan).toMatchObject([{ service: "redis", action: "runtime", why: ["maxmemory: 104857600 → 209715200 (runtime)"] }]);
+    expect(out.plan).toMatchObject([{ service: "redis", action: "runtime", why: ["maxmemory: 100mb → 200mb (runtime)"] }]);
     expect(await redisPid()).toBe(pid);
     expect(await configGet("maxmemory")).toBe("209715200");
     const c = connect();
@@ -115,7 +115,7 @@ describe("redis through the integration point", () => {
     const pid = await redisPid();
     const out = await cliJson<SwitchOut>(["switch", ...args()]);
     expect(out.plan[0]).toMatchObject({ action: "runtime" });
-    expect(out.plan[0]!.why).toEqual(expect.arrayContaining(["maxmemory: 209715200 → 0 (default) (runtime)", "maxmemory-policy: noeviction (default) → allkeys-lru (runtime)"]));
+    expect(out.plan[0]!.why).toEqual(expect.arrayContaining(["maxmemory: 200mb → 0 (default) (runtime)", "maxmemory-policy: noeviction (default) → allkeys-lru (runtime)"]));
     expect(await redisPid()).toBe(pid);
     expect(await configGet("maxmemory")).toBe("0");
     expect(await configGet("maxmemory-policy")).toBe("allkeys-lru");
@@ -135,7 +135,7 @@ describe("redis through the integration point", () => {
     const out = await cliJson<SwitchOut>(["switch", ...args()]);
     // Mixed classes: one restart, and the why names both.
     expect(out.plan).toMatchObject([{ service: "redis", action: "restart" }]);
-    expect(out.plan[0]!.why).toEqual(expect.arrayContaining(["databases: 16 (default) → 32 (restart)", "maxmemory: 0 (default) → 314572800 (runtime)"]));
+    expect(out.plan[0]!.why).toEqual(expect.arrayContaining(["databases: 16 (default) → 32 (restart)", "maxmemory: 0 (default) → 300mb (runtime)"]));
     const after = await redisPid();
     expect(after).toBeTruthy();
     expect(after).not.toBe(pid);
