@@ -291,16 +291,30 @@ interface Throwaway {
  */
 async function throwaway(binary: string, args: string[], scratch: string): Promise<Throwaway> {
   const sock = path.join(scratch, "check.sock");
-  const child = spawn(binary, [...args, "--port", "0", "--tls-port", "0", "--unixsocket", sock, "--dir", scratch], { stdio: ["ignore", "pipe", "pipe"] });
+  // Under coreutils' timeout, in a process group of its own: if this process is killed before
+  // it stops the server (an agent's watchdog), the server still ends within a minute.
+  const argv = [binary, ...args, "--port", "0", "--tls-port", "0", "--unixsocket", sock, "--dir", scratch];
+  const child = spawn("timeout", ["-s", "KILL", "60", ...argv], { stdio: ["ignore", "pipe", "pipe"], detached: true });
   let output = "";
   child.stdout.on("data", (d) => (output += d));
   child.stderr.on("data", (d) => (output += d));
   // "close": the process has exited and everything it printed has been read.
-  const exited = new Promise<void>((resolve) => child.once("close", () => resolve()));
+  const exited = new Promise<void>((resolve) => {
+    child.once("close", () => resolve());
+    child.once("error", (error) => {
+      output += `cannot run timeout(1) ${binary}: ${error.message}`;
+      resolve();
+    });
+  });
   let gone = false;
   void exited.then(() => (gone = true));
   const stop = () => {
-    if (!gone) child.kill("SIGKILL");
+    if (gone || child.pid === undefined) return;
+    try {
+      process.kill(-child.pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
   };
   const deadline = Date.now() + 10_000;
   try {
