@@ -124,6 +124,7 @@ describe("what the installed Redis says", () => {
     const ctx = context({ "a.conf": "maxmemory 1mb\n", "b.conf": "# cache\nmaxmemory-policy allkeys-lru\nmaxmemory lots\n" });
     await expect(redis.render(ctx)).rejects.toThrow(/^\/etc\/local\/redis\/b\.conf:3: argument must be a memory value: 'maxmemory lots' \(redis-server\)$/);
     await expect(redis.render(context({ "a.conf": "bogus-directive yes\n" }))).rejects.toThrow(/a\.conf:1: Bad directive or wrong number of arguments/);
+    await expect(redis.render(context({ "a.conf": "loadmodule /nonexistent/module.so\n" }))).rejects.toThrow(/^redis\.conf \(generated from settings\.redis and \/etc\/local\/redis\/\*\.conf\): redis-server refused to start: Module \/nonexistent\/module\.so failed to load/);
     await expect(redis.render(context({}, { "maxmemory-policy": "sometimes" }))).rejects.toThrow(/^host\.json:7 \(settings\.redis\.maxmemory-policy\): argument\(s\) must be one of/);
   });
 

@@ -415,7 +415,15 @@ async function load(binary: string, composed: ComposedConfig): Promise<Map<strin
       const fatal = parseFatal(error.output);
       const origin = fatal ? composed.origins[fatal.line - 1] : undefined;
       if (fatal && origin) fail(origin, `${fatal.reason}: '${fatal.text}' (redis-server)`);
-      const said = error.output.trim().split("\n").filter((l) => l.trim() !== "" && !/^\*\*\*/.test(l)).slice(-2).join(" ").replaceAll(scratch, "<check>");
+      const said = error.output
+        .trim()
+        .split("\n")
+        .filter((l) => l.trim() !== "" && !/^\*\*\*/.test(l))
+        // "27473:M 25 Nov 2026 10:11:38.962 # Module x failed to load" → "Module x failed to load"
+        .map((l) => l.replace(/^\d+:[A-Z] \d+ \w+ \d+ [\d:.]+ [#*.-] /, ""))
+        .slice(-2)
+        .join("; ")
+        .replaceAll(scratch, "<check>");
       throw new CongruentError("E_LOCAL_INVALID", `redis.conf (generated from settings.redis and /etc/local/redis/*.conf): redis-server refused to start: ${said}`);
     }
     try {
