@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { lstatSync, readFileSync, readdirSync, type Dirent } from "node:fs";
+import { lstatSync, readFileSync, readdirSync, readlinkSync, type Dirent } from "node:fs";
 import path from "node:path";
 
 /**
@@ -9,13 +9,41 @@ import path from "node:path";
  */
 export class LegacyRoot {
   readonly dir: string;
+  /** Host path → the same path with its symlinks resolved inside the root. */
+  private readonly resolved = new Map<string, string>();
+
   constructor(dir: string) {
     this.dir = path.resolve(dir);
   }
 
-  /** Real path of a host path: `/etc/passwd` → `<root>/etc/passwd`. */
+  /**
+   * Real path of a host path: `/etc/passwd` → `<root>/etc/passwd`. Symlinks are resolved as
+   * the host would resolve them, below the root: a copy's `/etc/nginx/sites-enabled/shop ->
+   * /srv/shop/nginx.conf` must read the copy's /srv, never the /srv of the machine we run on.
+   */
   real(hostPath: string): string {
-    return path.join(this.dir, path.posix.normalize("/" + hostPath));
+    const p = path.posix.normalize("/" + hostPath);
+    return this.dir === "/" ? p : path.join(this.dir, this.resolve(p, 0));
+  }
+
+  private resolve(hostPath: string, depth: number): string {
+    if (hostPath === "/") return "/";
+    const cached = this.resolved.get(hostPath);
+    if (cached !== undefined) return cached;
+    const parent = this.resolve(path.posix.dirname(hostPath), depth);
+    let out = path.posix.join(parent, path.posix.basename(hostPath));
+    try {
+      const real = path.join(this.dir, out);
+      // 40 links deep is where the kernel gives up too (ELOOP).
+      if (depth < 40 && lstatSync(real).isSymbolicLink()) {
+        const target = readlinkSync(real);
+        out = this.resolve(path.posix.normalize(target.startsWith("/") ? target : path.posix.join(parent, target)), depth + 1);
+      }
+    } catch {
+      // does not exist (yet): the caller's read reports it
+    }
+    this.resolved.set(hostPath, out);
+    return out;
   }
 
   /** Text of a host file, or undefined when it does not exist or cannot be read. */
