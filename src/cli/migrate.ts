@@ -47,7 +47,8 @@ package and no Puppet resource owns is unmanaged; both are listed. Every item (p
 service, config file, cron job, data directory, home, application, local build) is classified
 congruent (green), convergent (yellow) or divergent (red), with the reason. Blockers: packages
 with no Congruent role, applications writing into their install directory, home software
-linked against system libraries, configuration nginx cannot parse.
+linked against system libraries, configuration nginx cannot parse, a tree without a Gentoo
+package database (nothing about its software can be judged).
 
 A missing or unreadable VDB entry, a malformed CONTENTS line or a config file that cannot be
 parsed is reported with its file and line under "problems" (and on stderr); the rest is read.

@@ -22,6 +22,10 @@ export function classify(facts: InventoryFacts, problems: Problem[]): { items: I
     if (!blockers.has(key)) blockers.set(key, b);
   };
 
+  // Without the package database nothing about the software can be judged: never "ready".
+  const noVdb = problems.find((p) => p.path === "/var/db/pkg" && !p.line);
+  if (noVdb) block({ kind: "no-package-database", subject: "no Gentoo package database", detail: `/var/db/pkg: ${noVdb.message}`, path: "/var/db/pkg" });
+
   const servicesByPackage = new Map<string, string[]>();
   for (const s of facts.services) {
     if (s.package) {

@@ -138,6 +138,16 @@ describe("bad input is reported per item, with path and line, and the run goes o
     expect(bad.items.find((i) => i.id === "/etc/nginx/vhosts.d/broken.conf")).toMatchObject({ class: "divergent" });
   });
 
+  it("a tree without a Gentoo package database is never ready", () => {
+    const root = tempDir("legacy-");
+    writeLegacyHost(root);
+    rmSync(path.join(root, "var/db/pkg"), { recursive: true });
+    const inv = takeInventory({ root });
+    expect(inv.problems).toContainEqual({ path: "/var/db/pkg", message: expect.stringContaining("no Gentoo package database") });
+    expect(inv.blockers).toContainEqual(expect.objectContaining({ kind: "no-package-database" }));
+    expect(inv.summary.ready).toBe(false);
+  });
+
   it("never writes below the root", () => {
     const root = tempDir("legacy-");
     writeLegacyHost(root);

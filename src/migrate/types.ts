@@ -198,7 +198,7 @@ export interface Item {
   bytes?: number;
 }
 
-export type BlockerKind = "no-role" | "writes-install-dir" | "home-links-system" | "config-unparsable";
+export type BlockerKind = "no-role" | "writes-install-dir" | "home-links-system" | "config-unparsable" | "no-package-database";
 
 /** Something that stops a host from moving until a person decides. */
 export interface Blocker {
