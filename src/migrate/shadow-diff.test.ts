@@ -53,6 +53,13 @@ describe("shadow diff", () => {
     expect(d.empty).toBe(false);
   });
 
+  it("names a role on one side only", async () => {
+    const { rmSync } = await import("node:fs");
+    rmSync(path.join(root, "etc/runlevels/default/memcached"));
+    const d = shadowDiff({ root, plan: out });
+    expect(d.differences).toEqual([{ component: "memcached", key: "role memcached", legacy: null, congruent: "runs", reason: "the plan has this role; the legacy host does not run it (any more)" }]);
+  });
+
   it("compares server blocks directive by directive, order inside a block not mattering", () => {
     // Same directives, another order: no difference.
     edit("etc/nginx/vhosts.d/static.conf", "\tlisten 8080;\n\tserver_name static.example.com;", "\tserver_name static.example.com;\n\tlisten 8080;");

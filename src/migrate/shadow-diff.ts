@@ -129,6 +129,10 @@ export function shadowDiff(opts: { root: string; plan: string }): ShadowDiff {
     }
     components.push({ component: c.component, compared: keys.length, differ });
   }
+  for (const role of roles) {
+    if (conversions.some((c) => c.role === role)) continue;
+    differences.push({ component: role, key: `role ${role}`, legacy: null, congruent: "runs", reason: "the plan has this role; the legacy host does not run it (any more)" });
+  }
   return { root: root.dir, plan: planDir, components, differences, leftOut, problems, empty: differences.length === 0 };
 }
 

@@ -102,6 +102,17 @@ describe("congruent migrate diff", () => {
   });
 });
 
+describe("congruent migrate diff, bad input", () => {
+  it("exits 1 naming what it cannot read", async () => {
+    const noRoot = await cli(["migrate", "diff", "--root", path.join(work, "nope"), "--plan", work]);
+    expect(noRoot.code).toBe(1);
+    expect(noRoot.stderr).toContain("not a directory (the legacy host's root)");
+    const noPlan = await cli(["migrate", "diff", "--root", host.root, "--plan", path.join(work, "no-plan")]);
+    expect(noPlan.code).toBe(1);
+    expect(noPlan.stderr).toContain(`${path.join(work, "no-plan", "host.json")}: cannot read the plan's host description: ENOENT`);
+  });
+});
+
 describe("congruent migrate report", () => {
   let html: string;
   beforeAll(async () => {
