@@ -13,11 +13,13 @@ const componentsLanded = ["postgresql15", "redis", "memcached"].every((r) => rol
 describe("plan from the nginx part of a legacy host", () => {
   let out: string;
   let plan: Plan;
+  let inventory: ReturnType<typeof takeInventory>;
   beforeAll(async () => {
     const root = tempDir("legacy-");
     writeLegacyHost(root, { services: { postgresql: false, redis: false, memcached: false, php: false } });
     out = tempDir("plan-");
-    plan = await makePlan({ inventory: takeInventory({ root }), out });
+    inventory = takeInventory({ root });
+    plan = await makePlan({ inventory, out });
   });
 
   it("proposes the webgateway role with the legacy values the component knows", () => {
@@ -52,6 +54,16 @@ describe("plan from the nginx part of a legacy host", () => {
   it("builds, with the project's own build (nginx -t included), and leaves only the plan behind", () => {
     expect(plan.build).toMatchObject({ ok: true, generation: expect.stringMatching(/^[0-9a-z]{32}-system-web17$/) });
     expect(existsSync(path.join(out, "local/nginx/README.txt"))).toBe(false);
+  });
+
+  it("is reproducible: the same inventory planned again writes the same description and snippets", async () => {
+    const dir = tempDir("plan-");
+    const again = await makePlan({ inventory, out: dir });
+    expect(again.build.ok).toBe(true);
+    // (The generation's hash also depends on the state directory the build ran in: a throwaway one.)
+    for (const f of ["host.json", "carry-over.list", ...plan.snippets.map((s) => s.file)]) {
+      expect(readFileSync(path.join(dir, f), "utf8"), f).toBe(readFileSync(path.join(out, f), "utf8"));
+    }
   });
 
   it("names the blockers and the data to carry over with sizes", () => {
