@@ -34,6 +34,7 @@ function liveContext(ctx: ExecuteContext, service: string, componentPath: string
     logDir: logDir(ctx.stateDir, service),
     dataDir: dataDir(ctx.stateDir, service),
     secretsDir: secretsDir(ctx.stateDir),
+    waitMs: ctx.healthTimeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS,
   };
 }
 
@@ -138,8 +139,13 @@ export async function executeJournal(ctx: ExecuteContext, journal: Journal, log:
     try {
       await executeStep(ctx, step);
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      throw new CongruentError("E_ACTIVATION", message.startsWith(step.service) ? message : `${step.service}: ${step.action} failed: ${message}`);
+      let message = error instanceof Error ? error.message : String(error);
+      if (!message.startsWith(step.service)) message = `${step.service}: ${step.action} failed: ${message}`;
+      if (!message.includes("its log says")) {
+        const said = notable(await ctx.manager.recentLog(step.service, 40).catch(() => []));
+        if (said.length) message += `; its log says: ${said.join(" / ")}`;
+      }
+      throw new CongruentError("E_ACTIVATION", message);
     }
     step.done = true;
     writeJournal(ctx.stateDir, journal);

@@ -30,6 +30,8 @@ export interface ManageOptions {
   manager: ServiceManager;
   /** Apply restarts now, even outside the maintenance window. */
   force?: boolean;
+  /** Bound on each service's health check (the switch's --health-timeout). */
+  healthTimeoutMs?: number;
   now?: () => Date;
   log?: (line: string) => void;
   /** Called at every step, so a watchdog can tell a run that makes progress from one that hangs. */
@@ -123,21 +125,33 @@ export async function manageOnce(opts: ManageOptions): Promise<ManageResult> {
     const { buildGeneration } = await import("../generation/build.js");
     const { activate } = await import("../activation/switch.js");
     let result: ActivateResult;
+    let target: string | undefined;
     try {
       const built = await buildGeneration({ hostFile: writeHostFile(opts.stateDir, config), localDir: opts.localDir, stateDir: opts.stateDir, store: opts.store });
+      target = built.generation;
       lap("build", t);
+      // A generation that failed and was rolled back would fail the same way, restarting its
+      // services twice on every timer run: wait for new inputs (or --force).
+      const failed = saved.failed(opts.stateDir);
+      if (failed?.generation === built.generation && !opts.force) {
+        const error = `not retried: the same generation failed at ${failed.at} (${failed.error}); change the inputs or run with --force`;
+        log(`error: ${error}`);
+        return finish({ result: "failed", error, services: await serviceStates(opts, current(opts.stateDir)?.path ?? null) });
+      }
       progress("activate");
       t = performance.now();
       const window = config.maintenanceWindow;
       const defer = (entry: PlanEntry) => entry.action === "restart" && !opts.force && window !== null && !inWindow(now(), window);
-      result = await activate({ stateDir: opts.stateDir, manager: opts.manager, target: built.generation, defer, log: (line) => (progress(line), log(line)) });
+      result = await activate({ stateDir: opts.stateDir, manager: opts.manager, target: built.generation, defer, healthTimeoutMs: opts.healthTimeoutMs, log: (line) => (progress(line), log(line)) });
       lap("activate", t);
     } catch (error) {
       saved.forgetLastRun(opts.stateDir);
       const message = error instanceof Error ? error.message : String(error);
+      if (target && error instanceof CongruentError && error.code === "E_ACTIVATION") saved.saveFailed(opts.stateDir, { generation: target, error: message, at: now().toISOString() });
       log(`error: ${message}`);
       return finish({ result: "failed", error: message, services: await serviceStates(opts, current(opts.stateDir)?.path ?? null) });
     }
+    saved.forgetFailed(opts.stateDir);
     if (release) saved.saveRelease(opts.stateDir, release);
     const known = await exposureOf(opts, result.generation, last?.exposure, warnings);
     saved.saveLastRun(opts.stateDir, { etag: description!.etag, fingerprint: fingerprint(opts.localDir, result.generation), generation: result.generation, deferred: result.deferred.length, exposure: known });

@@ -10,6 +10,7 @@ import type { Exposure } from "./exposure.js";
  * - description.json: the last description fetched, with its ETag (used when the directory is down)
  * - last-run.json: the inputs of the last successful run (ETag, fingerprint) and its generation
  * - release.json: the release the host last applied (releases only move forward)
+ * - failed-activation.json: a generation whose activation failed (not retried until inputs change)
  * - outbox/: reports not delivered yet
  */
 export interface SavedDescription {
@@ -26,6 +27,13 @@ export interface LastRun {
   deferred: number;
   /** vulnscan counts of `generation` (absent where the host has no vulnerability index). */
   exposure?: Exposure & { generation: string };
+}
+
+/** A generation whose activation failed and was rolled back: not tried again with the same inputs. */
+export interface FailedActivation {
+  generation: string;
+  error: string;
+  at: string;
 }
 
 export interface AppliedRelease {
@@ -53,6 +61,9 @@ export const saved = {
   lastRun: (s: string) => readJson<LastRun>(file(s, "last-run.json")),
   saveLastRun: (s: string, r: LastRun) => writeAtomic(file(s, "last-run.json"), r),
   forgetLastRun: (s: string) => rmSync(file(s, "last-run.json"), { force: true }),
+  failed: (s: string) => readJson<FailedActivation>(file(s, "failed-activation.json")),
+  saveFailed: (s: string, f: FailedActivation) => writeAtomic(file(s, "failed-activation.json"), f),
+  forgetFailed: (s: string) => rmSync(file(s, "failed-activation.json"), { force: true }),
   release: (s: string) => readJson<AppliedRelease>(file(s, "release.json")),
   saveRelease: (s: string, r: AppliedRelease) => writeAtomic(file(s, "release.json"), r),
 };

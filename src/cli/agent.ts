@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { hostname } from "node:os";
 import path from "node:path";
 import { CongruentError } from "../errors.js";
-import { localDir, report, stateDir } from "./common.js";
+import { HEALTH_HELP, healthTimeoutMs, localDir, report, stateDir } from "./common.js";
 import { DIRECTORY_HELP, directoryUrl, readToken } from "./directory-client.js";
 
 interface ManageCliOptions {
@@ -13,6 +13,7 @@ interface ManageCliOptions {
   local?: string;
   once?: boolean;
   force?: boolean;
+  healthTimeout?: string;
   json?: boolean;
   splay: string;
   watchdog: string;
@@ -63,6 +64,7 @@ async function runOnce(opts: ManageCliOptions): Promise<number> {
       store: openStore({ stateDir: state }),
       manager: await openServiceManager({ stateDir: state }),
       force: opts.force,
+      healthTimeoutMs: healthTimeoutMs(opts),
       log,
       progress: (s) => {
         step = s;
@@ -90,7 +92,8 @@ export function registerAgent(program: Command): void {
     .option("--state <dir>", "state directory (default $CONGRUENT_STATE or /var/lib/congruent)")
     .option("--local <dir>", "root of the integration points (default $CONGRUENT_LOCAL or /etc/local)")
     .option("--once", "one run, then exit (what the systemd timer does)")
-    .option("--force", "apply restarts now, even outside the maintenance window")
+    .option("--force", "apply restarts now, even outside the maintenance window, and try again a generation whose activation failed")
+    .option("--health-timeout <seconds>", HEALTH_HELP)
     .option("--splay <seconds>", "wait a random time up to this long first, so a fleet does not poll in lockstep", "0")
     .option("--watchdog <seconds>", "end a run that makes no progress for this long (exit 3)", "600")
     .option("--interval <seconds>", "without --once: seconds between runs", "600")

@@ -1,3 +1,4 @@
+import { CongruentError } from "../errors.js";
 import path from "node:path";
 
 /** Options every command that touches a host's state accepts. */
@@ -18,4 +19,14 @@ export function localDir(opts: { local?: string }): string {
 /** Print `value` as one JSON document, or `text` for people. */
 export function report(json: boolean | undefined, value: unknown, text: () => string): void {
   process.stdout.write(json ? JSON.stringify(value, null, 2) + "\n" : text() + "\n");
+}
+
+export const HEALTH_HELP = "seconds each started, restarted or reloaded service may take to pass its health check (default 30)";
+
+/** `--health-timeout <seconds>` in milliseconds; undefined when not given. */
+export function healthTimeoutMs(opts: { healthTimeout?: string }): number | undefined {
+  if (opts.healthTimeout === undefined) return undefined;
+  const seconds = Number(opts.healthTimeout);
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new CongruentError("E_USAGE", `--health-timeout: expected a positive number of seconds, got "${opts.healthTimeout}"`);
+  return seconds * 1000;
 }

@@ -1,6 +1,5 @@
 import type { Command } from "commander";
-import { CongruentError } from "../errors.js";
-import { localDir, report, stateDir, type StateOptions } from "./common.js";
+import { HEALTH_HELP, healthTimeoutMs, localDir, report, stateDir, type StateOptions } from "./common.js";
 import type { PlanEntry } from "../activation/plan.js";
 import type { ServiceStatus } from "../services/manager.js";
 
@@ -12,14 +11,6 @@ interface HostOptions extends StateOptions {
   healthTimeout?: string;
 }
 
-const HEALTH_HELP = "seconds each started, restarted or reloaded service may take to pass its health check (default 30)";
-
-function healthTimeoutMs(opts: HostOptions): number | undefined {
-  if (opts.healthTimeout === undefined) return undefined;
-  const seconds = Number(opts.healthTimeout);
-  if (!Number.isFinite(seconds) || seconds <= 0) throw new CongruentError("E_USAGE", `--health-timeout: expected a positive number of seconds, got "${opts.healthTimeout}"`);
-  return seconds * 1000;
-}
 
 const quiet = (json?: boolean) => (json ? () => {} : (line: string) => process.stderr.write(`${line}\n`));
 

@@ -176,6 +176,8 @@ export interface LiveContext {
   dataDir: string;
   /** `<state>/secrets/`: passwords and keys, mode 0700, files 0600; never in the store. */
   secretsDir: string;
+  /** How long a hook may wait for the service (confirming a reload, …): the switch's --health-timeout. */
+  waitMs: number;
 }
 
 /** One setting that differs between the running component and the one being activated. */

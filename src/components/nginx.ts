@@ -198,13 +198,13 @@ export const nginx: Component = {
     await probeHealth(path.join(live.runtimeDir, HEALTH_SOCKET));
   },
 
-  async confirmReload(_live, pid, before) {
+  async confirmReload(live, pid, before) {
     // After SIGHUP the master starts new workers and tells the old ones to quit; an old worker
     // closes its listening sockets first and then renames itself "worker process is shutting
     // down". Once a new worker runs and no old one still listens, every new connection gets
     // the new configuration (old workers may finish requests in flight: that is the point).
     const old = before as Set<number>;
-    const deadline = Date.now() + 10_000;
+    const deadline = Date.now() + live.waitMs;
     while (Date.now() < deadline) {
       const now = children(pid);
       const fresh = [...now].some((c) => !old.has(c));
@@ -212,7 +212,7 @@ export const nginx: Component = {
       if (fresh && !stillListening) return;
       await new Promise((r) => setTimeout(r, 10));
     }
-    throw new Error(`nginx (pid ${pid}) did not replace its workers within 10 s of the reload signal`);
+    throw new Error(`nginx (pid ${pid}) did not replace its workers within ${live.waitMs / 1000} s of the reload signal`);
   },
 };
 

@@ -303,11 +303,11 @@ export const postgresql: Component = {
   async confirmReload(live, _pid, before) {
     // The postmaster handles SIGHUP asynchronously; a new session shows the new load time
     // once it has. Then nothing may be left pending a restart or rejected by the server.
-    const deadline = Date.now() + 10_000;
+    const deadline = Date.now() + live.waitMs;
     for (;;) {
       const rows = await query(endpoint(live), "SELECT pg_conf_load_time()::text AS t", TIMEOUT_MS);
       if (rows[0]?.t !== before) break;
-      if (Date.now() > deadline) throw new Error("the server did not re-read its configuration within 10 s of SIGHUP");
+      if (Date.now() > deadline) throw new Error(`the server did not re-read its configuration within ${live.waitMs / 1000} s of SIGHUP`);
       await new Promise((r) => setTimeout(r, 10));
     }
     const pending = await query(endpoint(live), "SELECT name FROM pg_settings WHERE pending_restart ORDER BY name", TIMEOUT_MS);

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { spawnSync } from "node:child_process";
 import { readFileSync, accessSync, constants } from "node:fs";
-import { derivedFromFile } from "./file-cache.js";
+import { derivedFromFile } from "../generation/derived-cache.js";
 import path from "node:path";
 import { CongruentError } from "../errors.js";
 import type { ProgramIdentity } from "./component.js";

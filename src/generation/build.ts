@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, lstatSync, mkdtempSync } from "node:fs";
 import path from "node:path";
 import { CongruentError } from "../errors.js";
 import { components, roles } from "../components/registry.js";
-import { useCacheDir } from "../components/file-cache.js";
+import { useCacheDir } from "./derived-cache.js";
 import type { Component, RenderContext } from "../components/component.js";
 import { replaceSymlink } from "../store/atomic.js";
 import type { StoreEngine } from "../store/engine.js";

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawn, type ChildProcess } from "node:child_process";
 import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
+import net from "node:net";
 import path from "node:path";
 import { canaryScore } from "../../src/directory/rollout.js";
 import { CLI, cli, cliJson, freePort, httpGet, tempDir, vhost, writeSnippet } from "../helpers.js";
@@ -180,6 +181,34 @@ describe("a fleet: directory, channel releases, three agents", () => {
     expect(await nginxPid("web2")).not.toBe(pid);
     expect((await httpGet(ports.web2!)).body).toBe("web2 v1\n");
     expect((await admin(["host", "show", "web2"]) as { pending: unknown[] }).pending).toEqual([]);
+  });
+
+  it("an activation that fails is rolled back and not retried with the same inputs until --force", async () => {
+    const held = await freePort();
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(held, "127.0.0.1", resolve));
+    try {
+      writeSnippet(local("web3"), "nginx", "extra.conf", vhost(held, "web3 extra"));
+      const pid = await nginxPid("web3");
+      const failed = await manage("web3", ["--health-timeout", "2"]);
+      expect(failed.code).toBe(1);
+      const report = (JSON.parse(failed.stdout) as ManageOut).report;
+      expect(report).toMatchObject({ result: "failed" });
+      expect(report.error).toMatch(/^nginx\b.*its log says: .*Address already in use.*; rolled back to /);
+      // The vhost it served before (an earlier test moved web3 to v2).
+      expect((await httpGet(ports.web3!)).body).toBe("web3 v2\n");
+
+      const again = await manage("web3", ["--health-timeout", "2"]);
+      expect(again.code).toBe(1);
+      expect((JSON.parse(again.stdout) as ManageOut).report.error).toMatch(/^not retried: the same generation failed at .*; change the inputs or run with --force$/);
+      expect(await nginxPid("web3")).toBe(pid);
+    } finally {
+      await new Promise((r) => blocker.close(r));
+    }
+    // The port is free now: --force tries the same generation again, and it works.
+    const forced = await manageOk("web3", ["--force"]);
+    expect(forced.report.result).toBe("switched");
+    expect((await httpGet(held)).body).toBe("web3 extra\n");
   });
 
   it("an agent killed in the middle of a run: the next run recovers, the lock is not stale", async () => {

@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { CongruentError } from "../../errors.js";
 import type { ChangeClass } from "../component.js";
-import { derivedFromFile } from "../file-cache.js";
+import { derivedFromFile } from "../../generation/derived-cache.js";
 
 /** One parameter as the server itself describes it (`postgres --describe-config`). */
 export interface PgParameter {

@@ -175,9 +175,13 @@ export class S6Manager implements ServiceManager {
     return dir;
   }
 
-  /** Its s6-supervise listens on the control fifo (what s6-svok checks, without a spawn). */
-  private supervised(dir: string): Promise<boolean> {
-    return fifoHasReader(path.join(dir, "supervise", "control"));
+  /**
+   * Its s6-supervise listens on the control fifo (what s6-svok checks, without a spawn) and
+   * has written its status file: a fresh s6-supervise opens the fifo a moment before the
+   * status exists, and `s6-svc -wu` in that moment fails with "unable to s6_svstatus_read".
+   */
+  private async supervised(dir: string): Promise<boolean> {
+    return (await fifoHasReader(path.join(dir, "supervise", "control"))) && (await exists(path.join(dir, "supervise", "status")));
   }
 
   private async control(name: string, flags: string[], timeoutMs: number, failure: string): Promise<void> {
