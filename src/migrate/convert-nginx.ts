@@ -152,7 +152,8 @@ export function convertNginx(fact: NginxFact): Conversion {
     snippets.push({ name: "00-http.conf", text: header(httpRest) + serializeNginx(httpRest), from: [...new Set(httpRest.map((n) => n.path))] });
   }
   const used = new Set<string>();
-  fact.servers.forEach((s, i) => {
+  const servers = fact.servers.map((srv) => withoutLogFiles(srv, leftOut));
+  servers.forEach((s, i) => {
     const names = (s.block ?? []).find((d) => d.name === "server_name")?.args.map(unquote) ?? [];
     let base = (names.find((x) => x !== "_" && x !== "") ?? "default").replace(/^[*.]+/, "").replace(/[^A-Za-z0-9._-]/g, "_");
     while (used.has(base)) base += "_";
@@ -160,9 +161,26 @@ export function convertNginx(fact: NginxFact): Conversion {
     snippets.push({ name: `${String(i + 1).padStart(2, "0")}-${base}.conf`, text: header([s]) + serializeNginx([s]), from: [at(s)] });
   });
 
-  const legacy = new Map<string, string>([...canonicalSettings(effective), ...legacyHttp(httpRest, copiedDefaultType), ...flatten(canonicalServers(fact.servers))]);
+  const legacy = new Map<string, string>([...canonicalSettings(effective), ...legacyHttp(httpRest, copiedDefaultType), ...flatten(canonicalServers(servers))]);
   for (const k of skip) legacy.delete(`nginx setting ${k}`);
   return { component: "nginx", role: "webgateway", settings, snippets, leftOut, secrets: [], legacy };
+}
+
+/**
+ * A server block without its log files: the platform keeps nginx's logs in <state>/log/nginx/,
+ * and a path like /var/log/nginx/shop.access_log would make `nginx -t` open (and create) it on
+ * the building machine, or fail where the directory does not exist. `access_log off` stays.
+ */
+function withoutLogFiles(node: NginxNode, leftOut: LeftOut[]): NginxNode {
+  if (!node.block) return node;
+  const block: NginxNode[] = [];
+  for (const d of node.block) {
+    const first = unquote(d.args[0] ?? "");
+    if ((d.name === "access_log" || d.name === "error_log") && !d.block && first !== "off") {
+      leftOut.push({ component: "nginx", key: d.name, value: d.args.map(unquote).join(" "), from: at(d), reason: "per-site log files: the platform logs every site to <state>/log/nginx/ (access.log, and the error log to the supervisor)" });
+    } else block.push(withoutLogFiles(d, leftOut));
+  }
+  return { ...node, block };
 }
 
 function legacyHttp(rest: NginxNode[], defaultType: NginxNode[]): Map<string, string> {

@@ -39,6 +39,9 @@ describe("plan from the nginx part of a legacy host", () => {
     expect(shop).toContain("server_name shop.example.com www.shop.example.com;");
     expect(shop).toContain("fastcgi_param REQUEST_METHOD $request_method;"); // from include fastcgi_params
     expect(shop).not.toContain("include");
+    // Log files would be opened by nginx -t on the building machine: left out, with the reason.
+    expect(shop).not.toContain("/var/log/nginx");
+    expect(plan.leftOut).toContainEqual(expect.objectContaining({ key: "access_log", value: "/var/log/nginx/shop.access_log main", from: "/etc/nginx/vhosts.d/shop.conf:7" }));
     const http = readFileSync(path.join(out, "local/nginx/00-http.conf"), "utf8");
     expect(http).toContain("upstream php {");
     expect(http).toContain("log_format main");

@@ -193,6 +193,8 @@ server {
 	server_name shop.example.com www.shop.example.com;
 	root /var/www/shop/public;
 	index index.php index.html;
+	access_log /var/log/nginx/shop.access_log main;
+	error_log /var/log/nginx/shop.error_log;
 
 	location / {
 		try_files $uri $uri/ /index.php?$query_string;
