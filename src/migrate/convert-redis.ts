@@ -47,7 +47,7 @@ export function canonicalRedis(directives: SettingFact[]): Map<string, string> {
     const k = key(d);
     if (ACCUMULATE.has(d.name)) {
       // `save ""` clears the save points given before it.
-      const prev = d.value === "" || d.value === '""' ? [] : (out.get(k)?.split(" ; ").filter(Boolean) ?? []);
+      const prev = d.value === '""' ? [] : (out.get(k)?.split(" ; ").filter(Boolean) ?? []);
       out.set(k, [...prev, normalizeRedis(d.value)].filter((x) => x !== "" && x !== '""').join(" ; "));
     } else out.set(k, normalizeRedis(d.value));
   }
@@ -74,7 +74,7 @@ export function convertRedis(fact: RedisFact): Conversion {
   for (const [name, p] of Object.entries(redisPlatform())) {
     if (!kept.some((d) => d.name === name) && p.platform !== p.builtin) kept.unshift({ name, value: p.builtin, path: "Redis's default", line: 0 });
   }
-  const lines = kept.map((d) => `${d.name} ${d.value === "" ? '""' : d.value}`);
+  const lines = kept.map((d) => `${d.name} ${d.value === "" ? '""' : d.value}`); // values are already quoted as redis.conf needs
   const text = `# Settings of the legacy redis.conf, migrated by congruent migrate plan (${fact.configFile}).\n${lines.join("\n")}\n`;
   return {
     component: "redis",

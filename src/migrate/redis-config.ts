@@ -37,6 +37,12 @@ export function redisWords(line: string): string[] | Error {
   return words;
 }
 
+/** A word as redis.conf needs it written: bare when it can be, else double-quoted with escapes. */
+export function redisQuote(word: string): string {
+  if (word !== "" && !/[\s"'\\]/.test(word) && !/[^\x21-\x7e]/.test(word)) return word;
+  return `"${[...word].map((c) => (c === '"' || c === "\\" ? `\\${c}` : c === "\n" ? "\\n" : c === "\r" ? "\\r" : c === "\t" ? "\\t" : c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f ? `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}` : c)).join("")}"`;
+}
+
 /** Directives of a redis.conf and the files it includes; `value` is the rest of the line's words joined by one space. */
 export function readRedisFile(root: LegacyRoot, file: string, problems: Problem[], depth = 0): SettingFact[] {
   const text = root.read(file);
@@ -54,7 +60,7 @@ export function readRedisFile(root: LegacyRoot, file: string, problems: Problem[
       return;
     }
     const [name, ...args] = words;
-    out.push({ name: name!.toLowerCase(), value: args.join(" "), path: file, line: i + 1 });
+    out.push({ name: name!.toLowerCase(), value: args.map(redisQuote).join(" "), path: file, line: i + 1 });
     if (name!.toLowerCase() === "include" && args[0] && depth < 10) out.push(...readRedisFile(root, args[0], problems, depth + 1));
   });
   return out;

@@ -13,7 +13,7 @@ import { readNginx } from "./nginx-config.js";
 import { parseNginx } from "./nginx-syntax.js";
 import { readServices } from "./openrc.js";
 import { readPostgresql } from "./postgresql-config.js";
-import { redisWords } from "./redis-config.js";
+import { redisQuote, redisWords } from "./redis-config.js";
 import { readRedis } from "./redis-config.js";
 import type { Problem, SettingFact } from "./types.js";
 import { readVdb } from "./vdb.js";
@@ -153,7 +153,7 @@ function redisDirectives(text: string, file: string): SettingFact[] {
     if (!line || line.startsWith("#")) return;
     const words = redisWords(line);
     if (words instanceof Error || words.length === 0) return;
-    out.push({ name: words[0]!.toLowerCase(), value: words.slice(1).join(" "), path: file, line: i + 1 });
+    out.push({ name: words[0]!.toLowerCase(), value: words.slice(1).map(redisQuote).join(" "), path: file, line: i + 1 });
   });
   return out;
 }
