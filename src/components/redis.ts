@@ -3,11 +3,12 @@ import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import { CongruentError } from "../errors.js";
 import { dir, file } from "../store/tree.js";
 import type { ChangeClass, Component, LiveContext, RecordedSetting, RenderContext, TrackedInput } from "./component.js";
 import { findProgram, programIdentity } from "./program.js";
+import { derivedFromFileAsync } from "../generation/derived-cache.js";
 
 const README = `Congruent integration point for Redis
 =====================================
@@ -255,7 +256,9 @@ export function canonicalName(name: string, catalogue: Catalogue): string {
   return current !== name && catalogue.defaults.has(current) ? current : name;
 }
 
-function client(socketPath: string, password?: string): Redis {
+async function client(socketPath: string, password?: string): Promise<Redis> {
+  // Loaded on first use: every CLI run loads the registry, and ioredis costs ~20 ms to load.
+  const { Redis } = await import("ioredis");
   const redis = new Redis({
     path: socketPath,
     password,
@@ -321,7 +324,7 @@ async function throwaway(binary: string, args: string[], scratch: string): Promi
     for (;;) {
       if (gone) throw new ThrowawayExit(output);
       if (existsSync(sock)) {
-        const redis = client(sock);
+        const redis = await client(sock);
         try {
           await redis.connect();
           return { redis, stop: () => (redis.disconnect(), stop()) };
@@ -365,31 +368,43 @@ export function catalogue(binary: string, sha256: string): Promise<Catalogue> {
   const key = `${binary}:${sha256}`;
   let hit = catalogues.get(key);
   if (!hit) {
-    hit = inScratch(async (scratch) => {
-      const server = await throwaway(binary, [], scratch);
-      try {
-        const defaults = await configGetAll(server.redis);
-        const pipeline = server.redis.pipeline();
-        const names = [...defaults.keys()];
-        for (const name of names) pipeline.call("CONFIG", "SET", name, defaults.get(name)!);
-        const results = (await pipeline.exec()) ?? [];
-        const restart = new Set(names.filter((_, i) => results[i]?.[0]));
-        // A number that also reads with a unit ("0b", the same value: no effect) is a memory value.
-        const numeric = names.filter((n) => !restart.has(n) && /^\d+$/.test(defaults.get(n)!));
-        const units = server.redis.pipeline();
-        for (const name of numeric) units.call("CONFIG", "SET", name, `${defaults.get(name)}b`);
-        const unitResults = (await units.exec()) ?? [];
-        const memory = new Set(numeric.filter((_, i) => !unitResults[i]?.[0]));
-        for (const [name, value] of Object.entries(OVERRIDDEN)) defaults.set(name, value);
-        return { defaults, restart, memory };
-      } finally {
-        server.stop();
-      }
-    });
+    hit = derivedFromFileAsync("redis-catalogue", binary, async () => toJson(await probeCatalogue(binary))).then(fromJson);
     hit.catch(() => catalogues.delete(key));
     catalogues.set(key, hit);
   }
   return hit;
+}
+
+interface CatalogueJson {
+  defaults: [string, string][];
+  restart: string[];
+  memory: string[];
+}
+const toJson = (c: Catalogue): CatalogueJson => ({ defaults: [...c.defaults], restart: [...c.restart], memory: [...c.memory] });
+const fromJson = (j: CatalogueJson): Catalogue => ({ defaults: new Map(j.defaults), restart: new Set(j.restart), memory: new Set(j.memory) });
+
+function probeCatalogue(binary: string): Promise<Catalogue> {
+  return inScratch(async (scratch) => {
+    const server = await throwaway(binary, [], scratch);
+    try {
+      const defaults = await configGetAll(server.redis);
+      const pipeline = server.redis.pipeline();
+      const names = [...defaults.keys()];
+      for (const name of names) pipeline.call("CONFIG", "SET", name, defaults.get(name)!);
+      const results = (await pipeline.exec()) ?? [];
+      const restart = new Set(names.filter((_, i) => results[i]?.[0]));
+      // A number that also reads with a unit ("0b", the same value: no effect) is a memory value.
+      const numeric = names.filter((n) => !restart.has(n) && /^\d+$/.test(defaults.get(n)!));
+      const units = server.redis.pipeline();
+      for (const name of numeric) units.call("CONFIG", "SET", name, `${defaults.get(name)}b`);
+      const unitResults = (await units.exec()) ?? [];
+      const memory = new Set(numeric.filter((_, i) => !unitResults[i]?.[0]));
+      for (const [name, value] of Object.entries(OVERRIDDEN)) defaults.set(name, value);
+      return { defaults, restart, memory };
+    } finally {
+      server.stop();
+    }
+  });
 }
 
 /** `*** FATAL CONFIG FILE ERROR ***` output → the line and what Redis said. */
@@ -488,12 +503,12 @@ export function password(secretsDir: string, create: boolean): string {
 }
 
 /** A connection to the live server over its Unix socket, authenticated. */
-function liveClient(live: LiveContext): Redis {
+function liveClient(live: LiveContext): Promise<Redis> {
   return client(path.join(live.runtimeDir, SOCKET), password(live.secretsDir, false));
 }
 
 async function withLive<T>(live: LiveContext, fn: (redis: Redis) => Promise<T>): Promise<T> {
-  const redis = liveClient(live);
+  const redis = await liveClient(live);
   try {
     await redis.connect();
     return await fn(redis);

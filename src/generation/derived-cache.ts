@@ -20,20 +20,40 @@ export function useCacheDir(dir: string): void {
  * @example derivedFromFile("pg-catalogue", "/usr/lib/postgresql/15/bin/postgres", () => describe())
  */
 export function derivedFromFile<T>(kind: string, file: string, compute: () => T): T {
+  const { key, stored, found } = lookup<T>(kind, file);
+  if (found) return found.value;
+  const value = compute();
+  keep(key, stored, value);
+  return value;
+}
+
+/** derivedFromFile for facts that take asynchronous work (e.g. asking a throwaway server). */
+export async function derivedFromFileAsync<T>(kind: string, file: string, compute: () => Promise<T>): Promise<T> {
+  const { key, stored, found } = lookup<T>(kind, file);
+  if (found) return found.value;
+  const value = await compute();
+  keep(key, stored, value);
+  return value;
+}
+
+function lookup<T>(kind: string, file: string): { key: string; stored?: string; found?: { value: T } } {
   const st = statSync(file);
   const key = createHash("sha256").update(`${kind}\0${path.resolve(file)}\0${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`).digest("hex").slice(0, 32);
-  if (memo.has(key)) return memo.get(key) as T;
+  if (memo.has(key)) return { key, found: { value: memo.get(key) as T } };
   const stored = cacheDir ? path.join(cacheDir, `${kind}-${key}.json`) : undefined;
   if (stored) {
     try {
       const value = JSON.parse(readFileSync(stored, "utf8")) as T;
       memo.set(key, value);
-      return value;
+      return { key, stored, found: { value } };
     } catch {
       // absent or unreadable: compute it again
     }
   }
-  const value = compute();
+  return { key, stored };
+}
+
+function keep(key: string, stored: string | undefined, value: unknown): void {
   memo.set(key, value);
   if (stored) {
     try {
@@ -46,5 +66,4 @@ export function derivedFromFile<T>(kind: string, file: string, compute: () => T)
       // a read-only state directory costs speed, never correctness
     }
   }
-  return value;
 }
