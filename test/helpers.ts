@@ -70,3 +70,22 @@ export function writeSnippet(local: string, component: string, name: string, tex
 export function vhost(port: number, body: string, serverName = "localhost"): string {
   return `server {\n    listen 127.0.0.1:${port};\n    server_name ${serverName};\n    location / { return 200 "${body}\\n"; }\n}\n`;
 }
+
+/** What `congruent switch --json` prints. */
+export interface SwitchOut {
+  generation: string;
+  previous: string | null;
+  plan: { service: string; action: string; why: string[]; to?: string; from?: string }[];
+  result: string;
+}
+
+/** What `congruent status --json` prints. */
+export interface StatusOut {
+  generation: string | null;
+  services: { name: string; state: string; pid: number | null }[];
+}
+
+/** The main PID of `service` in `state`, as `congruent status` reports it. */
+export async function servicePid(state: string, service: string): Promise<number | null | undefined> {
+  return (await cliJson<StatusOut>(["status", "--state", state])).services.find((s) => s.name === service)?.pid;
+}

@@ -3,13 +3,8 @@ import { chmodSync, existsSync, readFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { Redis } from "ioredis";
-import { cli, cliJson, freePort, tempDir, writeHost, writeSnippet } from "../helpers.js";
+import { cli, cliJson, freePort, tempDir, writeHost, writeSnippet, type StatusOut } from "../helpers.js";
 import { memcachedCommand } from "../support/memcached.js";
-
-interface StatusOut {
-  generation: string | null;
-  services: { name: string; state: string; pid: number | null }[];
-}
 
 /** A port some other program already listens on. */
 function occupy(port: number): Promise<net.Server> {

@@ -1,18 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chmodSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { cli, cliJson, freePort, tempDir, writeHost, writeSnippet } from "../helpers.js";
+import { cli, cliJson, freePort, tempDir, writeHost, writeSnippet, type SwitchOut, servicePid } from "../helpers.js";
 import { memcachedCommand, memcachedSettings } from "../support/memcached.js";
-
-interface SwitchOut {
-  generation: string;
-  plan: { service: string; action: string; why: string[] }[];
-  result: string;
-}
-interface StatusOut {
-  generation: string | null;
-  services: { name: string; state: string; pid: number | null }[];
-}
 
 describe("memcached through the integration point", () => {
   const root = tempDir();
@@ -21,7 +11,7 @@ describe("memcached through the integration point", () => {
   let port = 0;
   let hostFile = "";
   const args = () => ["--host", hostFile, "--local", local, "--state", state];
-  const pidOf = async () => (await cliJson<StatusOut>(["status", "--state", state])).services.find((s) => s.name === "memcached")?.pid;
+  const pidOf = () => servicePid(state, "memcached");
 
   beforeAll(async () => {
     chmodSync(root, 0o755);

@@ -1,18 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { cli, cliJson, freePort, httpGet, tempDir, vhost, writeHost, writeSnippet } from "../helpers.js";
-
-interface SwitchOut {
-  generation: string;
-  previous: string | null;
-  plan: { service: string; action: string; why: string[] }[];
-  result: string;
-}
-interface StatusOut {
-  generation: string | null;
-  services: { name: string; state: string; pid: number | null }[];
-}
+import { cli, cliJson, freePort, httpGet, tempDir, vhost, writeHost, writeSnippet, type SwitchOut, type StatusOut, servicePid } from "../helpers.js";
 
 /** The life of one host: switch, reload on a snippet change, reject a bad one, roll back, gc. */
 describe("nginx through the integration point, switched and rolled back", () => {
@@ -22,7 +11,7 @@ describe("nginx through the integration point, switched and rolled back", () => 
   let port = 0;
   let hostFile = "";
   const args = () => ["--host", hostFile, "--local", local, "--state", state];
-  const nginxPid = async () => (await cliJson<StatusOut>(["status", "--state", state])).services.find((s) => s.name === "nginx")?.pid;
+  const nginxPid = () => servicePid(state, "nginx");
 
   beforeAll(async () => {
     port = await freePort();

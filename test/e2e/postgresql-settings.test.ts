@@ -2,15 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chmodSync } from "node:fs";
 import path from "node:path";
 import pg from "pg";
-import { cli, cliJson, freePort, tempDir, writeHost, writeSnippet } from "../helpers.js";
+import { cli, cliJson, freePort, tempDir, writeHost, writeSnippet, type SwitchOut, servicePid } from "../helpers.js";
 import { hasPostgres } from "../support/postgres.js";
-
-interface SwitchOut {
-  plan: { service: string; action: string; why: string[] }[];
-}
-interface StatusOut {
-  services: { name: string; state: string; pid: number | null }[];
-}
 
 /**
  * Zero needless restarts: one switch per row, each adding one line to a snippet. Every
@@ -55,7 +48,7 @@ describe.skipIf(!hasPostgres)("postgresql: every reloadable parameter is reloade
   let hostFile = "";
   const lines: string[] = [];
   const args = () => ["--host", hostFile, "--local", local, "--state", state];
-  const postmaster = async () => (await cliJson<StatusOut>(["status", "--state", state])).services.find((s) => s.name === "postgresql")?.pid;
+  const postmaster = () => servicePid(state, "postgresql");
   const show = async (name: string) => {
     const client = new pg.Client({ host: path.join(state, "run", "postgresql"), port, user: "postgres", database: "postgres" });
     await client.connect();

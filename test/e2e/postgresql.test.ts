@@ -4,19 +4,8 @@ import { chmodSync, readFileSync, rmSync, statSync, writeFileSync } from "node:f
 import net from "node:net";
 import path from "node:path";
 import pg from "pg";
-import { cli, cliJson, freePort, tempDir, writeHost, writeSnippet } from "../helpers.js";
+import { cli, cliJson, freePort, tempDir, writeHost, writeSnippet, type SwitchOut, type StatusOut, servicePid } from "../helpers.js";
 import { hasPostgres } from "../support/postgres.js";
-
-interface SwitchOut {
-  generation: string;
-  previous: string | null;
-  plan: { service: string; action: string; why: string[] }[];
-  result: string;
-}
-interface StatusOut {
-  generation: string | null;
-  services: { name: string; state: string; pid: number | null }[];
-}
 
 /** A real PostgreSQL run by Congruent: reload where the server allows, restart only where it must. */
 describe.skipIf(!hasPostgres)("postgresql component", () => {
@@ -46,7 +35,7 @@ describe.skipIf(!hasPostgres)("postgresql component", () => {
       await client.end();
     }
   };
-  const postmaster = async () => (await cliJson<StatusOut>(["status", "--state", state])).services.find((s) => s.name === "postgresql")?.pid;
+  const postmaster = () => servicePid(state, "postgresql");
   const rows = async () => {
     const client = await connect();
     try {

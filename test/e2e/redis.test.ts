@@ -2,18 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chmodSync, existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { Redis } from "ioredis";
-import { cli, cliJson, freePort, tempDir, writeHost, writeSnippet } from "../helpers.js";
-
-interface SwitchOut {
-  generation: string;
-  previous: string | null;
-  plan: { service: string; action: string; why: string[]; to?: string }[];
-  result: string;
-}
-interface StatusOut {
-  generation: string | null;
-  services: { name: string; state: string; pid: number | null }[];
-}
+import { cli, cliJson, freePort, tempDir, writeHost, writeSnippet, type SwitchOut, type StatusOut, servicePid } from "../helpers.js";
 
 /** Every file under `dir` (the store: world-readable by design). */
 function filesUnder(dir: string): string[] {
@@ -34,7 +23,7 @@ describe("redis through the integration point", () => {
   let port = 0;
   let hostFile = "";
   const args = () => ["--host", hostFile, "--local", local, "--state", state];
-  const redisPid = async () => (await cliJson<StatusOut>(["status", "--state", state])).services.find((s) => s.name === "redis")?.pid;
+  const redisPid = () => servicePid(state, "redis");
   const secret = () => readFileSync(path.join(state, "secrets", "redis.password"), "utf8").trim();
   const clients: Redis[] = [];
   /** A TCP client, as a customer's application connects (authenticated unless told otherwise). */
