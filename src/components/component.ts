@@ -23,6 +23,19 @@ export interface SettingSpec {
   check?: (value: unknown) => string | undefined;
 }
 
+/** A message when `value` does not fit `spec` (type, range, allowed values, extra check), else undefined. */
+export function checkSetting(spec: SettingSpec, value: unknown): string | undefined {
+  if (spec.type === "integer") {
+    if (typeof value !== "number" || !Number.isInteger(value)) return `expected an integer, got ${JSON.stringify(value)}`;
+    if (spec.min !== undefined && value < spec.min) return `${value} is below the minimum ${spec.min}`;
+    if (spec.max !== undefined && value > spec.max) return `${value} is above the maximum ${spec.max}`;
+  } else if (typeof value !== spec.type) {
+    return `expected a ${spec.type}, got ${JSON.stringify(value)}`;
+  }
+  if (spec.values && !spec.values.includes(String(value))) return `${JSON.stringify(value)} is not one of ${spec.values.join(", ")}`;
+  return spec.check?.(value);
+}
+
 /** One file of an integration point, as read by the build (never modified). */
 export interface LocalFile {
   /** Absolute path under --local, for messages. */

@@ -3,7 +3,7 @@ import net from "node:net";
 import { CongruentError } from "../errors.js";
 import { parseJson } from "../generation/json-source.js";
 import { dir, file } from "../store/tree.js";
-import type { Component, LiveContext, RecordedSetting, RenderContext, SettingSpec } from "./component.js";
+import { checkSetting, type Component, type LiveContext, type RecordedSetting, type RenderContext, type SettingSpec } from "./component.js";
 import { findProgram, programIdentity } from "./program.js";
 
 export const CONFIG_FILE = "memcached.json";
@@ -64,20 +64,6 @@ const SETTINGS: Record<string, SettingSpec> = {
 
 type Values = Record<string, number | string | boolean>;
 
-/**
- * A message when `value` does not fit `spec` (the rules host descriptions follow; not imported
- * from generation/host.ts, which reaches this module through the registry).
- */
-function checkSetting(spec: SettingSpec, value: unknown): string | undefined {
-  if (spec.type === "integer") {
-    if (typeof value !== "number" || !Number.isInteger(value)) return `expected an integer, got ${JSON.stringify(value)}`;
-    if (spec.min !== undefined && value < spec.min) return `${value} is below the minimum ${spec.min}`;
-    if (spec.max !== undefined && value > spec.max) return `${value} is above the maximum ${spec.max}`;
-  } else if (typeof value !== spec.type) {
-    return `expected a ${spec.type}, got ${JSON.stringify(value)}`;
-  }
-  return spec.check?.(value);
-}
 
 /**
  * The effective settings: defaults, then `settings.memcached` of the host, then memcached.json.

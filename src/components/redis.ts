@@ -8,6 +8,7 @@ import { CongruentError } from "../errors.js";
 import { dir, file } from "../store/tree.js";
 import type { ChangeClass, Component, LiveContext, RecordedSetting, RenderContext, TrackedInput } from "./component.js";
 import { findProgram, programIdentity } from "./program.js";
+import { userIds } from "./support/server-user.js";
 import { derivedFromFileAsync } from "../generation/derived-cache.js";
 
 const README = `Congruent integration point for Redis
@@ -472,14 +473,6 @@ export function recordSettings(composed: ComposedConfig, loaded: ReadonlyMap<str
   return Object.fromEntries(Object.entries(settings).sort(([a], [b]) => a.localeCompare(b)));
 }
 
-/** uid and gid of a system user, from /etc/passwd (Debian's redis-server package creates `redis`). */
-function systemUser(name: string): { uid: number; gid: number } {
-  const passwd = readFileSync("/etc/passwd", "utf8");
-  const row = passwd.split("\n").map((l) => l.split(":")).find((f) => f[0] === name);
-  if (!row) throw new CongruentError("E_PROGRAM_MISSING", `system user "${name}" does not exist; Debian's redis-server package creates it`);
-  return { uid: Number(row[2]), gid: Number(row[3]) };
-}
-
 /** The password from `<state>/secrets/redis.password`; generated once (random, 0600) when absent. */
 export function password(secretsDir: string, create: boolean): string {
   const file = path.join(secretsDir, PASSWORD_FILE);
@@ -569,7 +562,7 @@ export const redis: Component = {
   },
 
   async prepare(live) {
-    const { uid, gid } = systemUser(USER);
+    const { uid, gid } = userIds(USER);
     const secret = password(live.secretsDir, true);
     mkdirSync(live.runtimeDir, { recursive: true });
     chownSync(live.runtimeDir, uid, gid);

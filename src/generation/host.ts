@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { CongruentError } from "../errors.js";
 import { components, roles } from "../components/registry.js";
-import type { SettingSpec } from "../components/component.js";
+import { checkSetting } from "../components/component.js";
 import { parseJson, type JsonSource } from "./json-source.js";
 
 export type SettingValue = number | string | boolean;
@@ -102,19 +102,6 @@ export function parseHost(doc: JsonSource): HostDescription {
 export function enabledComponents(roleList: readonly string[]): string[] {
   const wanted = new Set(roleList.flatMap((r) => roles.get(r) ?? []));
   return [...components.keys()].filter((c) => wanted.has(c));
-}
-
-/** A message when `value` does not fit `spec`, else undefined. */
-export function checkSetting(spec: SettingSpec, value: unknown): string | undefined {
-  if (spec.type === "integer") {
-    if (typeof value !== "number" || !Number.isInteger(value)) return `expected an integer, got ${JSON.stringify(value)}`;
-    if (spec.min !== undefined && value < spec.min) return `${value} is below the minimum ${spec.min}`;
-    if (spec.max !== undefined && value > spec.max) return `${value} is above the maximum ${spec.max}`;
-  } else if (typeof value !== spec.type) {
-    return `expected a ${spec.type}, got ${JSON.stringify(value)}`;
-  }
-  if (spec.values && !spec.values.includes(String(value))) return `${JSON.stringify(value)} is not one of ${spec.values.join(", ")}`;
-  return spec.check?.(value);
 }
 
 /** Explicit settings over the component's defaults. */
