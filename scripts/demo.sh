@@ -7,13 +7,14 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh >/dev/null
 
 demo=$(mktemp -d /tmp/congruent-demo.XXXXXX)
-state=$demo/state local=$demo/local host=$demo/web1.json
+chmod 755 "$demo" # PostgreSQL runs as user postgres and reads its configuration from the store in here
+state=$demo/state local=$demo/local host=$demo/web1.json dbstate=$demo/dbstate
 cp examples/web1.json "$host"
 mkdir -p "$local/nginx"
 port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
 congruent() { node dist/cli/main.js "$@"; }
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-trap 'congruent down --state "$state" >/dev/null 2>&1 || true' EXIT
+trap 'congruent down --state "$state" >/dev/null 2>&1 || true; congruent down --state "$dbstate" >/dev/null 2>&1 || true' EXIT
 
 site() { printf 'server {\n    listen 127.0.0.1:%s;\n    location / { return 200 "%s\\n"; }\n}\n' "$port" "$1" > "$local/nginx/shop.conf"; }
 site "hello from generation one"
@@ -49,6 +50,24 @@ congruent generations --state "$state"
 step "congruent gc keeps every generation a profile roots"
 congruent gc --state "$state"
 
+step "PostgreSQL: a work_mem snippet is a reload (same postmaster PID), shared_buffers a restart"
+pgport=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+db=$demo/db1.json
+printf '{"name": "db1", "roles": ["postgresql15"], "settings": {"postgresql": {"port": %s}}}\n' "$pgport" > "$db"
+congruent switch --host "$db" --local "$local" --state "$dbstate"
+mkdir -p "$local/postgresql"
+printf 'work_mem = 16MB\n' > "$local/postgresql/tuning.conf"
+congruent switch --host "$db" --local "$local" --state "$dbstate"
+psql -h "$dbstate/run/postgresql" -p "$pgport" -U postgres -Atc 'SHOW work_mem'
+congruent status --state "$dbstate"
+printf 'work_mem = lots\n' > "$local/postgresql/tuning.conf"
+congruent switch --host "$db" --local "$local" --state "$dbstate" || true
+printf 'work_mem = 16MB\nshared_buffers = 64MB\n' > "$local/postgresql/tuning.conf"
+congruent switch --host "$db" --local "$local" --state "$dbstate" --dry-run
+congruent switch --host "$db" --local "$local" --state "$dbstate"
+congruent status --state "$dbstate"
+
 step "congruent down"
 congruent down --state "$state"
+congruent down --state "$dbstate"
 echo "demo state kept in $demo"
