@@ -57,7 +57,7 @@ export function canonicalRedis(directives: SettingFact[]): Map<string, string> {
 /**
  * Turn the legacy redis.conf into the redis role and a `migrated.conf` snippet. Secrets
  * (requirepass, masterauth, ACL users) are named with their file and line, never copied:
- * they belong in `<state>/secrets/redis/`.
+ * the password belongs in `<state>/secrets/redis.password`, others under `<state>/secrets/redis/`.
  */
 export function convertRedis(fact: RedisFact): Conversion {
   const leftOut: LeftOut[] = [];
@@ -66,8 +66,10 @@ export function convertRedis(fact: RedisFact): Conversion {
   for (const d of fact.directives) {
     if (SECRETS.has(d.name)) {
       const name = d.name === "user" ? `user ${d.value.split(" ")[0]}` : d.name;
-      secrets.push({ component: "redis", name, from: at(d), carryTo: `<state>/secrets/redis/${name.replace(" ", "-")}` });
-      leftOut.push({ component: "redis", key: name, from: at(d), reason: "a secret: carried over into <state>/secrets/redis/, never into a snippet (value not shown)" });
+      // requirepass is the one the redis component reads (<state>/secrets/redis.password).
+      const carryTo = name === "requirepass" ? "<state>/secrets/redis.password" : `<state>/secrets/redis/${name.replace(" ", "-")}`;
+      secrets.push({ component: "redis", name, from: at(d), carryTo });
+      leftOut.push({ component: "redis", key: name, from: at(d), reason: `a secret: carried over into ${carryTo}, never into a snippet (value not shown)` });
     } else if (d.name in REDIS_OWNED) leftOut.push({ component: "redis", key: d.name, value: d.value, from: at(d), reason: `owned by the platform: ${REDIS_OWNED[d.name]}` });
     else kept.push(d);
   }

@@ -256,6 +256,7 @@ wal_level = replica
 checkpoint_completion_target = 0.9
 max_wal_size = 1GB
 random_page_cost = 1.1
+autovacuum = off
 log_min_duration_statement = 500ms
 log_line_prefix = '%m [%p] %q%u@%d '
 log_timezone = 'Europe/Berlin'

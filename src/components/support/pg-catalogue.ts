@@ -12,6 +12,11 @@ export interface PgParameter {
   type: "BOOLEAN" | "INTEGER" | "REAL" | "STRING" | "ENUM";
   min?: number;
   max?: number;
+  /**
+   * The boot value, only for ENUM and STRING parameters: `--describe-config` prints those
+   * faithfully, but FALSE for every boolean (autovacuum's default is on) and 0 for numbers.
+   */
+  default?: string;
 }
 
 export type Catalogue = ReadonlyMap<string, PgParameter>;
@@ -25,7 +30,7 @@ const cache = new Map<string, Catalogue>();
 export function catalogue(postgres: string): Catalogue {
   const hit = cache.get(postgres);
   if (hit) return hit;
-  const rows = derivedFromFile("pg-catalogue", postgres, () => describe(postgres));
+  const rows = derivedFromFile("pg-catalogue-v2", postgres, () => describe(postgres));
   const out = new Map(rows.map((p) => [p.name.toLowerCase(), p]));
   cache.set(postgres, out);
   return out;
@@ -37,9 +42,10 @@ function describe(postgres: string): PgParameter[] {
   const out: PgParameter[] = [];
   for (const row of run.stdout.split("\n")) {
     // name, context, group, type, default, min, max, short description, long description
-    const [name, context, , type, , min, max] = row.split("\t");
+    const [name, context, , type, boot, min, max] = row.split("\t");
     if (!name || !context || !type) continue;
     const p: PgParameter = { name, context, type: type as PgParameter["type"] };
+    if ((type === "ENUM" || type === "STRING") && boot !== undefined) p.default = boot;
     if (min) p.min = Number(min);
     if (max) p.max = Number(max);
     out.push(p);
