@@ -1,4 +1,5 @@
-import { existsSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
+import path from "node:path";
 import type { Command } from "commander";
 import { report } from "./common.js";
 
@@ -70,6 +71,8 @@ Example:
       bar?.stop();
       if (opts.out) {
         try {
+          // A fleet's inventories go into one directory (for `migrate report`): make it as needed.
+          mkdirSync(path.dirname(path.resolve(opts.out)), { recursive: true });
           writeFileSync(opts.out, JSON.stringify(inv, null, 2) + "\n");
         } catch (error) {
           throw new CongruentError("E_MIGRATE_INVENTORY", `${opts.out}: cannot write the inventory: ${(error as NodeJS.ErrnoException).code ?? error}`);
@@ -158,6 +161,7 @@ Example:
       if (opts.html) {
         const { reportHtml } = await import("../migrate/report-html.js");
         try {
+          mkdirSync(path.dirname(path.resolve(opts.html)), { recursive: true });
           writeFileSync(opts.html, reportHtml(r));
         } catch (error) {
           throw new CongruentError("E_MIGRATE_PLAN", `${opts.html}: cannot write the HTML report: ${(error as NodeJS.ErrnoException).code ?? error}`);

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -13,7 +13,7 @@ let inventoryFile: string;
 beforeAll(async () => {
   host = writeLegacyHost(tempDir("legacy-"), { broken: { malformedContents: true, badNginx: true } });
   work = tempDir("migrate-");
-  mkdirSync(path.join(work, "inv"));
+  // --out makes the directory it writes into (a fleet's inventories are collected in one).
   inventoryFile = path.join(work, "inv", "web17.json");
 });
 
@@ -120,7 +120,7 @@ describe("congruent migrate report", () => {
     const inv = JSON.parse(readFileSync(inventoryFile, "utf8"));
     writeFileSync(path.join(work, "inv", "db3.json"), JSON.stringify({ ...inv, host: "db3", blockers: [], summary: { ...inv.summary, blockers: 0, ready: true } }));
     writeFileSync(path.join(work, "inv", "notes.json"), "[]");
-    html = path.join(work, "fleet.html");
+    html = path.join(work, "reports", "fleet.html");
   });
 
   it("prints the fleet view as JSON and names the file it could not read (exit 0)", async () => {
