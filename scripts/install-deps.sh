@@ -9,7 +9,7 @@ packages=(
   nginx-light   # the nginx component (nginx -t validates, s6 supervises)
   s6            # the supervisor where systemd is not PID 1
   nix-bin       # interop: store paths must equal nix-store --add's
-  postgresql    # the directory's fleet storage (tests run it against a real server)
+  postgresql    # the postgresql component and the directory's fleet storage (real servers in tests)
   redis-server  # the redis component (tests run real servers on loopback)
   memcached     # the memcached component
   gcc           # userscan tests build an ELF with an RPATH into the store
