@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { Inventory } from "../migrate/types.js";
 import type { Host, Report } from "./api.js";
 import type { ChannelRecord, Storage } from "./storage.js";
 
@@ -42,6 +43,19 @@ const report = (result: Report["result"], extra: Partial<Report> = {}): Report =
   ...extra,
 });
 const conflict = { code: "E_DIRECTORY_CONFLICT" };
+/** A small inventory; `items` stands in for the bulk of a real one (facts, items). */
+const inventory = (hostName: string, blockers: Inventory["blockers"], items = 3): Inventory =>
+  ({
+    format: "congruent-migrate-inventory/1",
+    host: hostName,
+    root: `/mnt/${hostName}`,
+    generatedAt: T0,
+    facts: { packages: [], services: [], configs: [], users: [], data: [], nginx: null, postgresql: null, redis: null, memcached: null },
+    items: Array.from({ length: items }, (_, i) => ({ kind: "package", id: `app-misc/p${i}`, class: "congruent", reason: "ü ✓ \"quoted\"" })),
+    blockers,
+    summary: { items, congruent: items, convergent: 0, divergent: 0, dataBytes: 1234, blockers: blockers.length, ready: blockers.length === 0 },
+    problems: [],
+  }) as unknown as Inventory;
 
 /**
  * The contract of {@link Storage}, run against every variant (SQLite beside the code,
@@ -194,6 +208,43 @@ export function runStorageConformance(opts: StorageConformanceOptions): void {
       expect((await db.listHostStates())[0]!.lastVulnerabilities).toEqual({ total: 4, whitelisted: 1 });
       await db.deleteHost("web1");
       expect(await db.listReports("web1", 10)).toEqual([]);
+    });
+
+    test("migrate inventories: the latest per legacy host, in brief by name, whole on request", async () => {
+      expect(await db.listInventories()).toEqual([]);
+      expect(await db.getInventory("web17")).toBeNull();
+      const php = [{ kind: "no-role", subject: "dev-lang/php", detail: "runs php-fpm" }] as Inventory["blockers"];
+      // Legacy hosts need not be directory hosts; names sort bytewise in both variants.
+      expect(await db.putInventory("web17", inventory("web17", php), "2025-01-01T00:00:01.000Z")).toEqual({
+        host: "web17",
+        receivedAt: "2025-01-01T00:00:01.000Z",
+        summary: inventory("web17", php).summary,
+        blockers: php,
+      });
+      await db.putInventory("Db3.legacy", inventory("Db3.legacy", []), "2025-01-01T00:00:02.000Z");
+      expect((await db.listInventories()).map((i) => i.host)).toEqual(["Db3.legacy", "web17"]);
+
+      // A later inventory replaces the earlier one.
+      const later = inventory("web17", [], 5);
+      await db.putInventory("web17", later, "2025-01-02T00:00:00.000Z");
+      const list = await db.listInventories();
+      expect(list).toHaveLength(2);
+      expect(list[1]).toEqual({ host: "web17", receivedAt: "2025-01-02T00:00:00.000Z", summary: later.summary, blockers: [] });
+      expect(list[0]!.summary).toEqual(inventory("Db3.legacy", []).summary);
+
+      // The whole document comes back as it was put, key order and all.
+      const got = await db.getInventory("web17");
+      expect(got).toEqual({ host: "web17", receivedAt: "2025-01-02T00:00:00.000Z", inventory: later });
+      expect(JSON.stringify(got!.inventory)).toBe(JSON.stringify(later));
+      expect(await db.listHosts()).toEqual([]);
+    });
+
+    test("migrate inventories: a few MB each, kept whole", async () => {
+      const big = inventory("big1", [], 30_000);
+      expect(JSON.stringify(big).length).toBeGreaterThan(2_000_000);
+      await db.putInventory("big1", big, T0);
+      expect((await db.getInventory("big1"))?.inventory.items).toHaveLength(30_000);
+      expect((await db.listInventories())[0]!.summary.items).toBe(30_000);
     });
 
     test("retention: the last N per host, and failures younger than the limit", async () => {

@@ -1,3 +1,4 @@
+import type { Inventory } from "../migrate/types.js";
 import type { Host, Release, ReleaseCreate, Report, ResourceGroup, StoredReport } from "./api.js";
 
 /**
@@ -57,6 +58,24 @@ export interface Storage {
   listReports(host: string, limit: number): Promise<StoredReport[]>;
   /** Applies the retention policy to one host's reports; returns how many were deleted. */
   pruneReports(host: string, policy: RetentionPolicy, now: Date): Promise<number>;
+
+  /**
+   * Keeps `inventory` as the latest of legacy host `host` (`migrate inventory --upload`),
+   * replacing the one before. Legacy hosts are not directory hosts: no such row is needed.
+   */
+  putInventory(host: string, inventory: Inventory, receivedAt: string): Promise<InventoryBrief>;
+  /** Every legacy host's latest inventory in brief (what the fleet report needs), by host name. */
+  listInventories(): Promise<InventoryBrief[]>;
+  /** The whole inventory document as it was put; null when none was. */
+  getInventory(host: string): Promise<{ host: string; receivedAt: string; inventory: Inventory } | null>;
+}
+
+/** A stored inventory without its facts and items: what the fleet report reads. */
+export interface InventoryBrief {
+  host: string;
+  receivedAt: string;
+  summary: Inventory["summary"];
+  blockers: Inventory["blockers"];
 }
 
 export interface HostFilter {

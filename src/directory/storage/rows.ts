@@ -1,5 +1,5 @@
 import type { Host, Release, Report, ResourceGroup, StoredReport } from "../api.js";
-import type { ChannelRecord, HostState } from "../storage.js";
+import type { ChannelRecord, HostState, InventoryBrief } from "../storage.js";
 
 export type Row = Record<string, unknown>;
 
@@ -61,5 +61,12 @@ export function rowMappers(decode: (v: unknown) => unknown) {
     lastVulnerabilities: r.last_vulnerabilities == null ? null : { total: Number(r.last_vulnerabilities), whitelisted: Number(r.last_whitelisted) },
   });
 
-  return { host, channel, release, report, resourceGroup, hostState };
+  const inventoryBrief = (r: Row): InventoryBrief => ({
+    host: r.host as string,
+    receivedAt: r.received_at as string,
+    summary: decode(r.summary) as InventoryBrief["summary"],
+    blockers: decode(r.blockers) as InventoryBrief["blockers"],
+  });
+
+  return { host, channel, release, report, resourceGroup, hostState, inventoryBrief };
 }

@@ -1,12 +1,13 @@
 import pg from "pg";
+import type { Inventory } from "../../../migrate/types.js";
 import type { Host, Release, ReleaseCreate, Report, ResourceGroup, StoredReport } from "../../api.js";
 import { CongruentError } from "../../../errors.js";
-import { failureResults, type ChannelRecord, type HostFilter, type HostState, type RetentionPolicy, type Storage } from "../../storage.js";
+import { failureResults, type ChannelRecord, type HostFilter, type HostState, type InventoryBrief, type RetentionPolicy, type Storage } from "../../storage.js";
 import { migrations } from "./migrations.js";
 import { rowMappers, type Row } from "../rows.js";
 
 // JSON columns: jsonb, parsed by pg.
-const { host: hostFromRow, channel: channelFromRow, release: releaseFromRow, report: reportFromRow, resourceGroup: rgFromRow, hostState } = rowMappers((v) => v);
+const { host: hostFromRow, channel: channelFromRow, release: releaseFromRow, report: reportFromRow, resourceGroup: rgFromRow, hostState, inventoryBrief } = rowMappers((v) => v);
 type Queryable = pg.Pool | pg.PoolClient;
 
 /** Any 32-bit number, the same for every directory: serialises concurrent migrations. */
@@ -271,5 +272,24 @@ export class PostgresStorage implements Storage {
       [host, policy.keepLast - 1, [...failureResults], cutoff],
     );
     return r.rowCount ?? 0;
+  }
+
+  async putInventory(host: string, inventory: Inventory, receivedAt: string): Promise<InventoryBrief> {
+    // The document as TEXT, not jsonb: it is handed back as it came (jsonb would reorder its keys).
+    await this.pool.query(
+      `INSERT INTO migrate_inventories (host, received_at, summary, blockers, inventory) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (host) DO UPDATE SET received_at = excluded.received_at, summary = excluded.summary, blockers = excluded.blockers, inventory = excluded.inventory`,
+      [host, receivedAt, json(inventory.summary), json(inventory.blockers), JSON.stringify(inventory)],
+    );
+    return { host, receivedAt, summary: inventory.summary, blockers: inventory.blockers };
+  }
+
+  async listInventories(): Promise<InventoryBrief[]> {
+    return (await this.rows("SELECT host, received_at, summary, blockers FROM migrate_inventories ORDER BY host COLLATE \"C\"")).map(inventoryBrief);
+  }
+
+  async getInventory(host: string): Promise<{ host: string; receivedAt: string; inventory: Inventory } | null> {
+    const [r] = await this.rows("SELECT host, received_at, inventory FROM migrate_inventories WHERE host = $1", [host]);
+    return r ? { host: r.host as string, receivedAt: r.received_at as string, inventory: JSON.parse(r.inventory as string) as Inventory } : null;
   }
 }

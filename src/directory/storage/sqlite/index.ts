@@ -1,14 +1,15 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
+import type { Inventory } from "../../../migrate/types.js";
 import type { Host, Release, ReleaseCreate, Report, ResourceGroup, StoredReport } from "../../api.js";
 import { CongruentError } from "../../../errors.js";
-import { failureResults, type ChannelRecord, type HostFilter, type HostState, type RetentionPolicy, type Storage } from "../../storage.js";
+import { failureResults, type ChannelRecord, type HostFilter, type HostState, type InventoryBrief, type RetentionPolicy, type Storage } from "../../storage.js";
 import { migrations } from "./migrations.js";
 import { rowMappers, type Row } from "../rows.js";
 
 // JSON columns: text in SQLite.
-const { host: hostFromRow, channel: channelFromRow, release: releaseFromRow, report: reportFromRow, resourceGroup: rgFromRow, hostState } = rowMappers((v) => JSON.parse(v as string));
+const { host: hostFromRow, channel: channelFromRow, release: releaseFromRow, report: reportFromRow, resourceGroup: rgFromRow, hostState, inventoryBrief } = rowMappers((v) => JSON.parse(v as string));
 
 /**
  * Directory storage in one SQLite file (WAL, prepared statements). better-sqlite3 is
@@ -138,6 +139,12 @@ export class SqliteStorage implements Storage {
            AND id < (SELECT id FROM reports WHERE host = @host ORDER BY id DESC LIMIT 1 OFFSET @offset)
            AND NOT (result IN (${failureResults.map((r) => `'${r}'`).join(", ")}) AND received_at >= @cutoff)`,
       ),
+      putInventory: p(
+        `INSERT INTO migrate_inventories (host, received_at, summary, blockers, inventory) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (host) DO UPDATE SET received_at = excluded.received_at, summary = excluded.summary, blockers = excluded.blockers, inventory = excluded.inventory`,
+      ),
+      listInventories: p("SELECT host, received_at, summary, blockers FROM migrate_inventories ORDER BY host"),
+      getInventory: p("SELECT host, received_at, inventory FROM migrate_inventories WHERE host = ?"),
     };
   }
 
@@ -269,5 +276,19 @@ export class SqliteStorage implements Storage {
   async pruneReports(host: string, policy: RetentionPolicy, now: Date): Promise<number> {
     const cutoff = new Date(now.getTime() - policy.failureDays * 86_400_000).toISOString();
     return this.st.prune.run({ host, offset: policy.keepLast - 1, cutoff }).changes;
+  }
+
+  async putInventory(host: string, inventory: Inventory, receivedAt: string): Promise<InventoryBrief> {
+    this.st.putInventory.run(host, receivedAt, JSON.stringify(inventory.summary), JSON.stringify(inventory.blockers), JSON.stringify(inventory));
+    return { host, receivedAt, summary: inventory.summary, blockers: inventory.blockers };
+  }
+
+  async listInventories(): Promise<InventoryBrief[]> {
+    return (this.st.listInventories.all() as Row[]).map(inventoryBrief);
+  }
+
+  async getInventory(host: string): Promise<{ host: string; receivedAt: string; inventory: Inventory } | null> {
+    const r = this.st.getInventory.get(host) as Row | undefined;
+    return r ? { host: r.host as string, receivedAt: r.received_at as string, inventory: JSON.parse(r.inventory as string) as Inventory } : null;
   }
 }

@@ -66,4 +66,19 @@ ALTER TABLE hosts ADD COLUMN last_vulnerabilities INTEGER;
 ALTER TABLE hosts ADD COLUMN last_whitelisted INTEGER;
 `,
   },
+  {
+    // The migration assessment's fleet view: the latest inventory of each legacy host (not a
+    // directory host: it is not managed yet). The document itself is kept as sent (TEXT, never
+    // queried into); summary and blockers beside it, so the fleet report need not read MBs per host.
+    version: 3,
+    sql: `
+CREATE TABLE migrate_inventories (
+  host TEXT PRIMARY KEY,
+  received_at TEXT NOT NULL,
+  summary TEXT NOT NULL,
+  blockers TEXT NOT NULL,
+  inventory TEXT NOT NULL
+);
+`,
+  },
 ];
