@@ -310,8 +310,13 @@ export const postgresql: Component = {
       if (Date.now() > deadline) throw new Error(`the server did not re-read its configuration within ${live.waitMs / 1000} s of SIGHUP`);
       await new Promise((r) => setTimeout(r, 10));
     }
-    const pending = await query(endpoint(live), "SELECT name FROM pg_settings WHERE pending_restart ORDER BY name", TIMEOUT_MS);
-    const rejected = await query(endpoint(live), "SELECT name, sourcefile, sourceline, error FROM pg_file_settings WHERE error IS NOT NULL ORDER BY seqno", TIMEOUT_MS);
+    // Only what this generation sets counts: a DBA's ALTER SYSTEM (postgresql.auto.conf, divergent
+    // by nature) of a postmaster setting waits for a restart too, and must not fail every switch.
+    const ours = (name: unknown) => typeof name === "string" && name.toLowerCase() in live.meta.settings;
+    const pending = (await query(endpoint(live), "SELECT name FROM pg_settings WHERE pending_restart ORDER BY name", TIMEOUT_MS)).filter((r) => ours(r.name));
+    const rejected = (await query(endpoint(live), "SELECT name, sourcefile, sourceline, error FROM pg_file_settings WHERE error IS NOT NULL ORDER BY seqno", TIMEOUT_MS)).filter(
+      (r) => ours(r.name) && !String(r.sourcefile).endsWith("/postgresql.auto.conf"),
+    );
     const problems = [
       ...pending.map((r) => `${r.name}: waits for a restart`),
       ...rejected.map((r) => `${r.name ?? "?"}: ${r.error} (${r.sourcefile}:${r.sourceline})`),
@@ -319,7 +324,6 @@ export const postgresql: Component = {
     if (problems.length > 0) throw new Error(`reload left settings unapplied: ${problems.join("; ")}`);
   },
 };
-
 
 /** The server runs unprivileged: it must be able to read its configuration in the store. */
 function readableByServer(conf: string): void {

@@ -84,6 +84,23 @@ describe.skipIf(!hasPostgres)("postgresql component", () => {
     expect(await rows()).toEqual(["acme", "globex"]);
   });
 
+  it("a DBA's ALTER SYSTEM of a restart-only setting does not fail later reloads", async () => {
+    const client = await connect();
+    await client.query("ALTER SYSTEM SET max_worker_processes = 9");
+    await client.end();
+    const pid = await postmaster();
+    writeSnippet(local, "postgresql", "tuning.conf", "# customer tuning\nwork_mem = 17MB\n");
+    const out = await cliJson<SwitchOut>(["switch", ...args()]);
+    expect(out.plan[0]).toMatchObject({ action: "reload", why: ["work_mem: 16MB → 17MB (reload)"] });
+    expect(await postmaster()).toBe(pid);
+    expect(await show("work_mem")).toBe("17MB");
+    const reset = await connect();
+    await reset.query("ALTER SYSTEM RESET max_worker_processes");
+    await reset.end();
+    writeSnippet(local, "postgresql", "tuning.conf", "# customer tuning\nwork_mem = 16MB\n");
+    await cliJson<SwitchOut>(["switch", ...args()]);
+  });
+
   it("a comment-only change restarts nothing and reloads nothing", async () => {
     writeSnippet(local, "postgresql", "tuning.conf", "# customer tuning, reviewed\nwork_mem = 16MB\n");
     const out = await cliJson<SwitchOut>(["switch", ...args()]);
