@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { inventorySchema } from "../migrate/schema.js";
 
 /**
  * The directory's HTTP contract (`/v1`), one schema per body: the server validates requests
@@ -126,6 +127,22 @@ export const StoredReport = Report.extend({ id: z.number(), host: z.string(), re
 /** `GET /v1/hosts/:name`: the host, its latest report and what waits for its window. */
 export const HostDetail = z.object({ host: Host, lastReport: StoredReport.nullable(), pending: z.array(PlanEntry) });
 
+/**
+ * A legacy host's name as `migrate inventory` found it: not a directory host (it is not managed
+ * yet), so not held to {@link name}'s rules, only to what is safe in a URL path and a table key.
+ */
+export const LegacyHostName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/, "letters, digits, '.', '_' and '-', at most 253");
+/** `PUT /v1/migrate/inventories/:host`: an inventory as `migrate inventory --json` prints it (the schema `migrate plan`/`report` read). */
+export const MigrateInventory = inventorySchema;
+/** `GET /v1/migrate/inventories`: one entry per legacy host, its latest inventory in brief. */
+export const MigrateInventoryBrief = z.object({
+  host: z.string(),
+  receivedAt: z.string(),
+  summary: z.object({ items: z.number(), congruent: z.number(), convergent: z.number(), divergent: z.number(), dataBytes: z.number(), blockers: z.number(), ready: z.boolean() }),
+});
+/** `GET /v1/migrate/report?format=json|html`. */
+export const MigrateReportQuery = z.object({ format: z.enum(["json", "html"]).default("json") });
+
 export type HostCreate = z.infer<typeof HostCreate>;
 export type HostUpdate = z.infer<typeof HostUpdate>;
 export type HostPatch = z.input<typeof HostPatch>;
@@ -145,3 +162,4 @@ export type HostConfig = z.infer<typeof HostConfig>;
 export type Report = z.infer<typeof Report>;
 export type StoredReport = z.infer<typeof StoredReport>;
 export type MaintenanceWindow = z.infer<typeof MaintenanceWindow>;
+export type MigrateInventoryBrief = z.infer<typeof MigrateInventoryBrief>;

@@ -7,6 +7,7 @@ import { createMetrics } from "./metrics.js";
 import { agentRoutes } from "./routes/agent.js";
 import { channelRoutes } from "./routes/channels.js";
 import { hostRoutes } from "./routes/hosts.js";
+import { migrateRoutes } from "./routes/migrate.js";
 import { resourceGroupRoutes } from "./routes/resource-groups.js";
 import { defaultRetention, type RetentionPolicy, type Storage } from "./storage.js";
 
@@ -21,7 +22,7 @@ export interface DirectoryOptions {
   pruneEvery?: number;
   /** Bound on a cached config's age; set it when several directories share one database. */
   configCacheTtlMs?: number;
-  /** Request body limit in bytes (default 256 KiB). */
+  /** Request body limit in bytes (default 256 KiB; `PUT /v1/migrate/inventories/:host` has its own 32 MiB). */
   bodyLimit?: number;
   now?: () => Date;
 }
@@ -89,5 +90,6 @@ export function buildDirectory(opts: DirectoryOptions): FastifyInstance {
   hostRoutes(app, ctx);
   agentRoutes(app, ctx);
   channelRoutes(app, ctx);
+  migrateRoutes(app, ctx);
   return app;
 }

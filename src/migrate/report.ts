@@ -61,7 +61,11 @@ export async function fleetReport(dir: string): Promise<FleetReport> {
   return buildReport(inventories, problems);
 }
 
-export function buildReport(inventories: { file: string; inv: Inventory }[], problems: Problem[] = []): FleetReport {
+/**
+ * The report from inventories already read: only their host, summary and blockers count, so
+ * the directory can build it from what it keeps in brief.
+ */
+export function buildReport(inventories: { file: string; inv: Pick<Inventory, "host" | "summary" | "blockers"> }[], problems: Problem[] = []): FleetReport {
   const rows: HostRow[] = inventories.map(({ file, inv }) => {
     const s = inv.summary;
     const total = Math.max(1, s.items);
