@@ -2,12 +2,27 @@ import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
 import { report } from "./common.js";
+import { DIRECTORY_HELP, ENV_HELP } from "./directory-client.js";
+
+/** Uploads of big inventories and a fleet report over many hosts take longer than an agent's poll. */
+const MIGRATE_TIMEOUT_MS = 120_000;
+
+/** The admin client for `--upload` and `report --directory`; the token is read before any work starts. */
+async function migrateClient(opts: { directory?: string; tokenFile?: string }) {
+  const { directoryUrl, readToken } = await import("./directory-client.js");
+  const token = readToken(opts);
+  const { DirectoryClient } = await import("../directory/client.js");
+  return new DirectoryClient({ url: directoryUrl(opts), token, timeoutMs: MIGRATE_TIMEOUT_MS });
+}
 
 const EXAMPLE_FLOW = `
   $ congruent migrate inventory --root /mnt/web17 --out inv/web17.json
   $ congruent migrate plan --inventory inv/web17.json --out plans/web17
   $ congruent migrate diff --root /mnt/web17 --plan plans/web17
-  $ congruent migrate report --inventories inv/ --html fleet.html`;
+  $ congruent migrate report --inventories inv/ --html fleet.html
+or, collected in the directory:
+  $ congruent migrate inventory --root /mnt/web17 --upload --directory http://dir1:8470
+  $ congruent migrate report --directory http://dir1:8470 --html fleet.html`;
 
 /**
  * `congruent migrate inventory|plan|report|diff`: assess legacy Gentoo + Puppet hosts and
@@ -27,6 +42,9 @@ export function registerMigrate(program: Command): void {
     .requiredOption("--root <dir>", "the legacy host's root: a copy, a mount, or / on the host itself")
     .option("--out <file>", "also write the inventory (JSON, the input of 'migrate plan' and 'migrate report') to FILE")
     .option("--json", "print the inventory as JSON: {format, host, root, facts, items[], blockers[], summary, problems[]}")
+    .option("--upload", "also send the inventory to the directory (PUT /v1/migrate/inventories/<host>, admin token), for 'migrate report --directory'")
+    .option("--directory <url>", `with --upload: ${DIRECTORY_HELP}`)
+    .option("--token-file <file>", "with --upload: read the admin token from this file (default: $CONGRUENT_TOKEN)")
     .addHelpText(
       "after",
       `
@@ -54,16 +72,26 @@ package database (nothing about its software can be judged).
 A missing or unreadable VDB entry, a malformed CONTENTS line or a config file that cannot be
 parsed is reported with its file and line under "problems" (and on stderr); the rest is read.
 
-Exit status: 0 inventory taken (also with problems: they are listed); 1 on errors (--root is
-not a directory, --out cannot be written).
+With --upload the inventory is printed (and written to --out) as without it, then sent to the
+directory, which keeps the latest inventory of each legacy host (a legacy host need not be a
+host in the directory); a line on stderr says where it went.
+
+Exit status: 0 inventory taken (also with problems: they are listed) and, with --upload,
+uploaded; 1 on errors (--root is not a directory, --out cannot be written, no admin token,
+the directory unreachable or refusing the inventory).
 
 Example:
   $ congruent migrate inventory --root /mnt/web17 --out inv/web17.json
-  web17 (/mnt/web17): 125 items: 94 congruent (75%), 13 convergent (10%), 18 divergent (14%); ...`,
+  web17 (/mnt/web17): 125 items: 94 congruent (75%), 13 convergent (10%), 18 divergent (14%); ...
+  $ CONGRUENT_TOKEN=... congruent migrate inventory --root / --upload --directory http://dir1:8470
+${ENV_HELP}`,
     )
-    .action(async (opts: { root: string; out?: string; json?: boolean }) => {
+    .action(async (opts: { root: string; out?: string; json?: boolean; upload?: boolean; directory?: string; tokenFile?: string }) => {
       const { CongruentError } = await import("../errors.js");
+      if (!opts.upload && (opts.directory !== undefined || opts.tokenFile !== undefined)) throw new CongruentError("E_USAGE", "--directory and --token-file go with --upload");
       if (!existsSync(opts.root) || !statSync(opts.root).isDirectory()) throw new CongruentError("E_MIGRATE_ROOT", `${opts.root}: not a directory (the legacy host's root)`);
+      // A missing token is found before the tree is read, not after.
+      const directory = opts.upload ? await migrateClient(opts) : undefined;
       const { takeInventory } = await import("../migrate/inventory.js");
       const { inventoryText } = await import("../migrate/text.js");
       const bar = process.stderr.isTTY && !opts.json ? await progressBar() : undefined;
@@ -80,6 +108,10 @@ Example:
       }
       if (opts.json) for (const p of inv.problems) process.stderr.write(`congruent migrate: ${p.path}${p.line ? `:${p.line}` : ""}: ${p.message}\n`);
       report(opts.json, inv, () => inventoryText(inv));
+      if (directory) {
+        await directory.putInventory(inv);
+        process.stderr.write(`congruent migrate: inventory of ${inv.host} uploaded to ${directory.url}\n`);
+      }
     });
 
   migrate
@@ -133,31 +165,51 @@ Example:
   migrate
     .command("report")
     .description("the fleet view: per host green/yellow/red shares and readiness, the most common blockers, what to migrate first")
-    .requiredOption("--inventories <dir>", "directory of inventories (*.json written by 'migrate inventory --out')")
+    .option("--inventories <dir>", "directory of inventories (*.json written by 'migrate inventory --out')")
+    .option("--directory <url>", "instead of --inventories: the directory's latest inventory of each host (uploaded with 'migrate inventory --upload')")
+    .option("--token-file <file>", "with --directory: read the admin token from this file (default: $CONGRUENT_TOKEN)")
     .option("--json", "print {generatedAt, hosts[], topBlockers[], totals, problems[]} as JSON")
     .option("--html <file>", "also write the report as one self-contained HTML page (inline CSS, no script, no external URL)")
     .addHelpText(
       "after",
       `
-Reads every *.json in --inventories. An inventory that cannot be read or is not one is named
-under "problems" (and on stderr) and the rest is reported.
+Reads every *.json in --inventories, or (--directory URL) asks the directory for the report
+over the latest inventory of every host uploaded to it (GET /v1/migrate/report, admin token);
+exactly one of the two. An inventory that cannot be read or is not one is named under
+"problems" (and on stderr) and the rest is reported. A host's "file" is the inventory's file,
+or with --directory its path in the directory's API.
 
 Order to migrate in: hosts without blockers first (greenest, then least data to carry: the
 cheapest to prove the platform on), then the rest by how few blockers hold them back.
 
 Exit status: 0 report written; 1 when --inventories cannot be read, no inventory in it could
-be read, or --html cannot be written.
+be read, the directory cannot be asked (unreachable, no admin token) or holds no inventory,
+--html cannot be written, or not exactly one of --inventories and --directory is given.
 
-Example:
+Examples:
   $ congruent migrate report --inventories inv/ --html fleet.html
-  3 hosts, 1 ready; items 78% congruent, 9% convergent, 13% divergent; 2.3 GiB of data to carry over`,
+  3 hosts, 1 ready; items 78% congruent, 9% convergent, 13% divergent; 2.3 GiB of data to carry over
+  $ CONGRUENT_TOKEN=... congruent migrate report --directory http://dir1:8470 --json
+
+Environment:
+  CONGRUENT_TOKEN      admin token when --token-file is not given (with --directory)`,
     )
-    .action(async (opts: { inventories: string; json?: boolean; html?: string }) => {
+    .action(async (opts: { inventories?: string; directory?: string; tokenFile?: string; json?: boolean; html?: string }) => {
       const { fleetReport, reportText } = await import("../migrate/report.js");
       const { CongruentError } = await import("../errors.js");
-      const r = await fleetReport(opts.inventories);
+      if ((opts.inventories === undefined) === (opts.directory === undefined)) {
+        throw new CongruentError("E_USAGE", "migrate report: give exactly one of --inventories DIR (inventory files) and --directory URL (inventories uploaded to the directory)");
+      }
+      if (opts.tokenFile !== undefined && opts.directory === undefined) throw new CongruentError("E_USAGE", "--token-file goes with --directory");
+      const directory = opts.directory === undefined ? undefined : await migrateClient(opts);
+      const r = directory ? await directory.migrateReport() : await fleetReport(opts.inventories!);
       for (const p of r.problems) process.stderr.write(`congruent migrate: ${p.message}\n`);
-      if (r.hosts.length === 0) throw new CongruentError("E_MIGRATE_INVENTORY", `${opts.inventories}: no readable inventory (*.json) in it`);
+      if (r.hosts.length === 0) {
+        throw new CongruentError(
+          "E_MIGRATE_INVENTORY",
+          directory ? `${directory.url}: no inventory uploaded yet ('congruent migrate inventory --root DIR --upload')` : `${opts.inventories}: no readable inventory (*.json) in it`,
+        );
+      }
       if (opts.html) {
         const { reportHtml } = await import("../migrate/report-html.js");
         try {

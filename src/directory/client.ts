@@ -1,4 +1,6 @@
 import type { z } from "zod";
+import type { FleetReport } from "../migrate/report.js";
+import type { Inventory } from "../migrate/types.js";
 import type * as api from "./api.js";
 import { STATUS_CODES } from "node:http";
 import { CongruentError } from "../errors.js";
@@ -177,6 +179,22 @@ export class DirectoryClient {
 
   channelStatus(channel: string): Promise<api.ChannelStatus> {
     return this.json("GET", `/v1/channels/${enc(channel)}/status`);
+  }
+
+  // --- migration assessment (legacy hosts: not directory hosts) ---
+
+  /** Keeps the inventory as the latest of its legacy host (`migrate inventory --upload`). */
+  putInventory(inventory: Inventory): Promise<api.MigrateInventoryBrief> {
+    return this.json("PUT", `/v1/migrate/inventories/${enc(inventory.host)}`, inventory);
+  }
+
+  listInventories(): Promise<api.MigrateInventoryBrief[]> {
+    return this.json("GET", "/v1/migrate/inventories");
+  }
+
+  /** The fleet report over every legacy host's latest inventory (`migrate report --directory`). */
+  migrateReport(): Promise<FleetReport> {
+    return this.json("GET", "/v1/migrate/report");
   }
 }
 
