@@ -2,38 +2,18 @@ import path from "node:path";
 import type { LegacyRoot } from "./legacy-root.js";
 import type { PackageFact, PostgresqlFact, Problem, ServiceFact, SettingFact } from "./types.js";
 import { readConfd } from "./openrc.js";
+import { parseConf } from "../components/support/pg-conf.js";
 
 /**
- * One postgresql.conf line: `name = value` (the `=` is optional), value bare or in single
- * quotes (`''` or `\'` inside), `#` comment after it. Returns undefined for a line that is
- * only whitespace or comment, an Error for a line PostgreSQL would reject.
+ * One postgresql.conf line, read by the same parser the postgresql component uses for its
+ * snippets: undefined for a line that is only whitespace or comment, an Error for a line
+ * PostgreSQL would reject.
  */
 export function parsePgLine(raw: string): { name: string; value: string } | undefined | Error {
-  const line = raw.trim();
-  if (!line || line.startsWith("#")) return undefined;
-  const m = /^([A-Za-z_][A-Za-z0-9_.]*)\s*(?:=\s*|\s+)(.*)$/.exec(line);
-  if (!m) return new Error(`syntax error: ${JSON.stringify(line)}`);
-  const rest = m[2]!;
-  if (rest.startsWith("'")) {
-    let value = "";
-    let i = 1;
-    for (; i < rest.length; i++) {
-      const c = rest[i]!;
-      if (c === "\\" && i + 1 < rest.length) value += rest[++i];
-      else if (c === "'" && rest[i + 1] === "'") {
-        value += "'";
-        i++;
-      } else if (c === "'") break;
-      else value += c;
-    }
-    if (i >= rest.length) return new Error(`unterminated quoted string for ${m[1]}`);
-    const after = rest.slice(i + 1).trim();
-    if (after && !after.startsWith("#")) return new Error(`syntax error after the value of ${m[1]}`);
-    return { name: m[1]!.toLowerCase(), value };
-  }
-  const value = rest.replace(/\s*#.*$/, "").trim();
-  if (!value || /\s/.test(value)) return new Error(`syntax error in the value of ${m[1]}: ${JSON.stringify(rest)}`);
-  return { name: m[1]!.toLowerCase(), value };
+  const { entries, errors } = parseConf(raw);
+  if (errors[0]) return new Error(errors[0].message);
+  const entry = entries[0];
+  return entry ? { name: entry.name, value: entry.value } : undefined;
 }
 
 /** Settings of a postgresql.conf and the files it includes, in the order PostgreSQL applies them. */

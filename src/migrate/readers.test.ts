@@ -75,6 +75,6 @@ describe("postgresql.conf", () => {
       "max_connections=40@/etc/postgresql-15/conf.d/a.conf:1",
       "max_connections=50@/etc/postgresql-15/conf.d/b.conf:1",
     ]);
-    expect(problems).toEqual([{ path: "/etc/postgresql-15/postgresql.conf", line: 5, message: 'syntax error in the value of bad: "line here"' }]);
+    expect(problems).toEqual([{ path: "/etc/postgresql-15/postgresql.conf", line: 5, message: 'bad: unexpected text after the value: "here"' }]);
   });
 });
