@@ -42,11 +42,10 @@ function liveContext(ctx: ExecuteContext, service: string, componentPath: string
  * Retry the component's health probe until it passes or the time is up; the error names the
  * service and the last reason (e.g. `connect ECONNREFUSED 127.0.0.1:6380`).
  */
-export async function waitHealthy(ctx: ExecuteContext, live: LiveContext): Promise<void> {
+async function waitHealthy(live: LiveContext): Promise<void> {
   const probe = component(live.service)?.health;
   if (!probe) return;
-  const timeout = ctx.healthTimeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS;
-  const deadline = Date.now() + timeout;
+  const deadline = Date.now() + live.waitMs;
   let reason = "no answer";
   for (let delay = 20; ; delay = Math.min(delay * 2, 250)) {
     try {
@@ -58,8 +57,7 @@ export async function waitHealthy(ctx: ExecuteContext, live: LiveContext): Promi
     if (Date.now() + delay > deadline) break;
     await new Promise((r) => setTimeout(r, delay));
   }
-  const said = notable(await ctx.manager.recentLog(live.service, 40).catch(() => []));
-  throw new CongruentError("E_ACTIVATION", `${live.service}: not healthy within ${(timeout / 1000).toFixed(1)} s: ${reason}${said.length ? `; its log says: ${said.join(" / ")}` : ""}`);
+  throw new CongruentError("E_ACTIVATION", `${live.service}: not healthy within ${(live.waitMs / 1000).toFixed(1)} s: ${reason}`);
 }
 
 /** The service's own words about why it failed: the last few distinct error lines of its log. */
@@ -103,7 +101,7 @@ export async function executeStep(ctx: ExecuteContext, step: PlanEntry): Promise
       if (step.action === "start") await manager.start(step.service);
       else await manager.restart(step.service);
       await runningPid(ctx, step.service);
-      await waitHealthy(ctx, live);
+      await waitHealthy(live);
       await hooks?.ensure?.(live);
       return;
     case "reload":
@@ -121,7 +119,7 @@ export async function executeStep(ctx: ExecuteContext, step: PlanEntry): Promise
       if (changes.length > 0 && hooks?.applyRuntime) await hooks.applyRuntime(live, changes);
       const after = await runningPid(ctx, step.service);
       if (after !== pid) throw new CongruentError("E_ACTIVATION", `${step.service}: main process changed during ${step.action} (${pid} → ${after})`);
-      await waitHealthy(ctx, live);
+      await waitHealthy(live);
       await hooks?.ensure?.(live);
       return;
     }
@@ -141,10 +139,9 @@ export async function executeJournal(ctx: ExecuteContext, journal: Journal, log:
     } catch (error) {
       let message = error instanceof Error ? error.message : String(error);
       if (!message.startsWith(step.service)) message = `${step.service}: ${step.action} failed: ${message}`;
-      if (!message.includes("its log says")) {
-        const said = notable(await ctx.manager.recentLog(step.service, 40).catch(() => []));
-        if (said.length) message += `; its log says: ${said.join(" / ")}`;
-      }
+      // Whatever failed (the step or the health check after it), the server's own words say why.
+      const said = notable(await ctx.manager.recentLog(step.service, 40).catch(() => []));
+      if (said.length) message += `; its log says: ${said.join(" / ")}`;
       throw new CongruentError("E_ACTIVATION", message);
     }
     step.done = true;

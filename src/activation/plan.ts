@@ -101,7 +101,8 @@ export function makePlan(before: Record<string, string>, after: Record<string, s
       diff.action = next.service.reloadSignal ? "reload" : "restart";
       diff.why.push(`rendered configuration changed (${diff.action})`);
     }
-    if (diff.action === "runtime" && !component(service)?.applyRuntime) {
+    const hooks = component(service);
+    if (diff.action === "runtime" && !hooks?.applyRuntime && !hooks?.ensure) {
       // Nothing can apply it to the live process: fall back to what re-reads the files.
       diff.action = next.service.reloadSignal ? "reload" : "restart";
       diff.why.push(`no runtime interface (${diff.action})`);

@@ -155,8 +155,8 @@ export interface Component {
   health?(live: LiveContext): Promise<void>;
   /**
    * Apply changed settings of class `runtime` to the live process through its own protocol
-   * (e.g. Redis `CONFIG SET`), without restarting it. Required for components whose settings
-   * may be `runtime`; the main PID must stay the same.
+   * (e.g. Redis `CONFIG SET`), without restarting it; the main PID must stay the same. A
+   * component with `runtime` settings needs this or `ensure` (which runs after every step).
    */
   applyRuntime?(live: LiveContext, changes: SettingChange[]): Promise<void>;
   /**

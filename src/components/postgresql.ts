@@ -275,11 +275,7 @@ export const postgresql: Component = {
     if (run.status !== 0) throw new CongruentError("E_ACTIVATION", `postgresql: initdb ${data} failed: ${(run.stderr || String(run.error)).trim().split("\n").at(-1)}`);
   },
 
-  async applyRuntime() {
-    // The only runtime-class settings are roles.json's; ensure(), run right after every step,
-    // creates and alters them on the live server.
-  },
-
+  // roles.json's roles are its only runtime-class settings: ensure() runs after every step.
   async ensure(live) {
     let roles: Record<string, AppRole> = {};
     try {

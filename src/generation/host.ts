@@ -29,10 +29,6 @@ const HOST_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
-export function readHost(file: string): HostDescription {
-  return parseHost(readHostSource(file));
-}
-
 /** The host file's text parsed, with line lookup for messages. */
 export function readHostSource(file: string): JsonSource {
   let text: string;

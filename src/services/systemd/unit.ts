@@ -50,8 +50,8 @@ export function renderUnit(def: ServiceDefinition): string {
     // Environment= expands specifiers but not variables: only % needs doubling.
     service.push(`Environment="${escapeQuoted(`${key}=${value}`)}"`);
   }
-  // WorkingDirectory= takes the rest of the line verbatim (spaces included), specifiers expanded.
   if (def.staleFiles?.length) service.push(`ExecStartPre=-/bin/rm -f -- ${def.staleFiles.map(execWord).join(" ")}`);
+  // WorkingDirectory= takes the rest of the line verbatim (spaces included), specifiers expanded.
   if (def.workingDirectory !== undefined) service.push(`WorkingDirectory=${def.workingDirectory.replaceAll("%", "%%")}`);
   if (def.reloadSignal !== undefined) service.push(`ExecReload=/bin/kill -${signalName(def.reloadSignal)} $MAINPID`);
   if (def.stopSignal !== undefined) service.push(`KillSignal=SIG${signalName(def.stopSignal)}`);
