@@ -9,7 +9,7 @@ import { dir, file } from "../store/tree.js";
 import type { ChangeClass, Component, LiveContext, RecordedSetting, RenderContext, TrackedInput } from "./component.js";
 import { findProgram, programIdentity } from "./program.js";
 import { userIds } from "./support/server-user.js";
-import { derivedFromFileAsync } from "../generation/derived-cache.js";
+import { derivedFromFileAsync, derivedFromTextAsync } from "../generation/derived-cache.js";
 
 const README = `Congruent integration point for Redis
 =====================================
@@ -531,7 +531,10 @@ export const redis: Component = {
     const program = programIdentity(binary, ["--version"], (out) => out.match(/v=(\S+)/)?.[1]);
     const composed = composeConfig(ctx);
     // Both servers must be gone before an error ends the process: settle both, then report.
-    const [catResult, loadResult] = await Promise.allSettled([catalogue(binary, program.sha256), load(binary, composed)]);
+    // What Redis makes of this exact file is a pure function of the file and the binary: an
+    // unchanged host (the agent's common case) starts no throwaway server.
+    const loading = derivedFromTextAsync("redis-load", `${program.sha256}\0${composed.checkText}`, async () => [...(await load(binary, composed))]).then((entries) => new Map(entries));
+    const [catResult, loadResult] = await Promise.allSettled([catalogue(binary, program.sha256), loading]);
     if (loadResult.status === "rejected") throw loadResult.reason;
     if (catResult.status === "rejected") throw catResult.reason;
     const [cat, loaded] = [catResult.value, loadResult.value];

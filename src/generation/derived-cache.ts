@@ -36,9 +36,25 @@ export async function derivedFromFileAsync<T>(kind: string, file: string, comput
   return value;
 }
 
+/**
+ * derivedFromFileAsync for facts that are a pure function of some text (e.g. what a server
+ * makes of a configuration file, for a binary named by its hash inside `source`).
+ */
+export async function derivedFromTextAsync<T>(kind: string, source: string, compute: () => Promise<T>): Promise<T> {
+  const { key, stored, found } = lookupKey<T>(kind, source);
+  if (found) return found.value;
+  const value = await compute();
+  keep(key, stored, value);
+  return value;
+}
+
 function lookup<T>(kind: string, file: string): { key: string; stored?: string; found?: { value: T } } {
   const st = statSync(file);
-  const key = createHash("sha256").update(`${kind}\0${path.resolve(file)}\0${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`).digest("hex").slice(0, 32);
+  return lookupKey<T>(kind, `${path.resolve(file)}\0${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`);
+}
+
+function lookupKey<T>(kind: string, source: string): { key: string; stored?: string; found?: { value: T } } {
+  const key = createHash("sha256").update(`${kind}\0${source}`).digest("hex").slice(0, 32);
   if (memo.has(key)) return { key, found: { value: memo.get(key) as T } };
   const stored = cacheDir ? path.join(cacheDir, `${kind}-${key}.json`) : undefined;
   if (stored) {
