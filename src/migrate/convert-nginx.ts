@@ -20,7 +20,7 @@ const NGINX_BUILTIN: Record<string, Value> = {
   error_log_level: "error",
 };
 
-/** The values the platform's nginx.conf fixes at http level (see components/nginx.ts), compared as they are visible to clients. */
+/** The values the platform's nginx.conf fixes at http level (see components/nginx/), compared as they are visible to clients. */
 export const PLATFORM_HTTP: Record<string, string> = { default_type: "application/octet-stream" };
 
 const OWNED_MAIN: Record<string, string> = {

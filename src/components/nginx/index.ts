@@ -4,10 +4,10 @@ import http from "node:http";
 import { readFileSync, readdirSync, mkdirSync } from "node:fs";
 import { promisify } from "node:util";
 import path from "node:path";
-import { dir, file } from "../store/tree.js";
-import type { NarNode } from "../store/nar.js";
-import type { Component, InputError, RenderContext } from "./component.js";
-import { findProgram, programIdentity } from "./program.js";
+import { dir, file } from "../../store/tree.js";
+import type { NarNode } from "../../store/nar.js";
+import type { Component, InputError, RenderContext } from "../component.js";
+import { findProgram, programIdentity } from "../program.js";
 
 const run = promisify(execFile);
 

@@ -4,12 +4,12 @@ import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync,
 import os from "node:os";
 import path from "node:path";
 import type { Redis } from "ioredis";
-import { CongruentError } from "../errors.js";
-import { dir, file } from "../store/tree.js";
-import type { ChangeClass, Component, LiveContext, RecordedSetting, RenderContext, TrackedInput } from "./component.js";
-import { findProgram, programIdentity } from "./program.js";
-import { userIds } from "./support/server-user.js";
-import { derivedFromFileAsync, derivedFromTextAsync } from "../generation/derived-cache.js";
+import { CongruentError } from "../../errors.js";
+import { dir, file } from "../../store/tree.js";
+import type { ChangeClass, Component, LiveContext, RecordedSetting, RenderContext, TrackedInput } from "../component.js";
+import { findProgram, programIdentity } from "../program.js";
+import { userIds } from "../support/server-user.js";
+import { derivedFromFileAsync, derivedFromTextAsync } from "../../generation/derived-cache.js";
 
 const README = `Congruent integration point for Redis
 =====================================
