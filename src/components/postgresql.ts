@@ -51,9 +51,18 @@ The data directory is never rewritten or removed by a switch, a rollback or gc.
 Files not ending in .conf are ignored. This README is a link managed by Congruent.
 `;
 
-/** Parameters the platform sets itself: where files and sockets are. */
-const OWNED = new Set(["data_directory", "config_file", "hba_file", "ident_file", "unix_socket_directories", "external_pid_file"]);
-const INCLUDES = new Set(["include", "include_dir", "include_if_exists"]);
+/** Parameters (and directives) the platform sets itself, each with the reason: where files and sockets are. */
+export const OWNED: Readonly<Record<string, string>> = {
+  data_directory: "the platform keeps the cluster in <state>/data/postgresql",
+  config_file: "the platform writes postgresql.conf",
+  hba_file: "the platform writes pg_hba.conf",
+  ident_file: "the platform writes pg_ident.conf",
+  unix_socket_directories: "the platform puts the socket in its runtime directory",
+  external_pid_file: "the supervisor tracks the server",
+  include: "snippets are included by the platform's postgresql.conf",
+  include_dir: "snippets are included by the platform's postgresql.conf",
+  include_if_exists: "snippets are included by the platform's postgresql.conf",
+};
 const SERVER_USER = "postgres";
 const DEFAULT_PORT = 5432;
 
@@ -85,7 +94,7 @@ function collect(ctx: RenderContext, cat: Catalogue): { occurrences: Occurrence[
   const errors: InputError[] = [];
   const check = (name: string, where: Occurrence["where"]): boolean => {
     const p = cat.get(name);
-    if (OWNED.has(name) || INCLUDES.has(name)) errors.push({ ...where, message: `${name} is set by the platform and cannot be changed here` });
+    if (name in OWNED) errors.push({ ...where, message: `${name} is set by the platform and cannot be changed here` });
     else if (!p) errors.push({ ...where, message: `unknown PostgreSQL parameter "${name}"` });
     else if (!changeClass(p)) errors.push({ ...where, message: `${p.name} is a read-only (internal) parameter` });
     else return true;

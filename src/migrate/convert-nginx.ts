@@ -2,7 +2,7 @@ import { components } from "../components/registry.js";
 import { at, type Conversion, type LeftOut, type Snippet } from "./conversion.js";
 import { canonicalNginx, canonicalServers, flatten } from "./nginx-canonical.js";
 import { serverKey } from "./nginx-config.js";
-import { serializeNginx, unquote } from "./nginx-syntax.js";
+import { serializeNginx, unquote } from "../components/nginx/syntax.js";
 import type { NginxFact, NginxNode } from "./types.js";
 import { nginxSeconds, normalizeNginxSize } from "./units.js";
 

@@ -1,21 +1,9 @@
+import { OWNED } from "../components/postgresql.js";
 import { at, type Conversion, type LeftOut } from "./conversion.js";
 import { pgCatalogue, type PgCatalogue } from "./pg-catalogue.js";
 import { parsePgLine } from "./postgresql-config.js";
 import type { PostgresqlFact, SettingFact } from "./types.js";
 import { normalizePg } from "./units.js";
-
-/** Settings the platform's postgresql component decides itself: where things live, not how the server behaves. */
-export const PG_OWNED: Record<string, string> = {
-  data_directory: "the platform keeps the cluster in <state>/data/postgresql",
-  hba_file: "the platform writes pg_hba.conf",
-  ident_file: "the platform writes pg_ident.conf",
-  config_file: "the platform writes postgresql.conf",
-  unix_socket_directories: "the platform puts the socket in its runtime directory",
-  external_pid_file: "the supervisor tracks the server",
-  include: "snippets are included by the platform's postgresql.conf",
-  include_if_exists: "snippets are included by the platform's postgresql.conf",
-  include_dir: "snippets are included by the platform's postgresql.conf",
-};
 
 /** Later wins, as PostgreSQL applies its files: the last occurrence of each name. */
 export function effectivePg(settings: SettingFact[]): Map<string, SettingFact> {
@@ -60,7 +48,7 @@ export function convertPostgresql(fact: PostgresqlFact): Conversion {
     if (platform) {
       legacy.set(`postgresql ${name}`, normalizePg(s.value, param?.type));
       if (s.value !== platform.platform) lines.push(`${name} = ${pgQuote(s.value)}    # ${s.line ? at(s) : `${s.path} (the platform sets ${platform.platform})`}`);
-    } else if (name in PG_OWNED) leave(`owned by the platform: ${PG_OWNED[name]}`);
+    } else if (name in OWNED) leave(`owned by the platform: ${OWNED[name]}`);
     else if (catalogue && !param && !name.includes(".")) leave(`not a parameter of PostgreSQL ${fact.major} (postgres --describe-config)`);
     else if (param?.default !== undefined && normalizePg(s.value, param.type) === normalizePg(param.default, param.type)) leave("equals PostgreSQL's default");
     else {

@@ -1,5 +1,5 @@
 import { serverKey } from "./nginx-config.js";
-import { unquote } from "./nginx-syntax.js";
+import { unquote } from "../components/nginx/syntax.js";
 import type { NginxNode } from "./types.js";
 
 // Directives that repeat with a name as first argument: compared one by one under that name.

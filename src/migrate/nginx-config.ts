@@ -1,5 +1,5 @@
 import path from "node:path";
-import { parseNginx } from "./nginx-syntax.js";
+import { parseNginx } from "../components/nginx/syntax.js";
 import type { LegacyRoot } from "./legacy-root.js";
 import type { NginxFact, NginxNode, Problem } from "./types.js";
 

@@ -3,7 +3,8 @@ import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { LocalFile, RenderContext } from "../component.js";
-import { canonicalName, catalogue, composeConfig, memoryBytes, memoryText, parseFatal, password, redis, splitArgs } from "./index.js";
+import { canonicalName, catalogue, composeConfig, memoryBytes, memoryText, parseFatal, password, redis } from "./index.js";
+import { splitArgs } from "./syntax.js";
 import { findProgram, programIdentity } from "../program.js";
 
 function context(local: Record<string, string>, settings: Record<string, number | string | boolean> = {}): RenderContext {
