@@ -64,7 +64,7 @@ export function shadowDiff(opts: { root: string; plan: string }): ShadowDiff {
   const problems: Problem[] = [];
   const vdb = readVdb(root);
   const services = readServices(root, vdb.owned);
-  const nginx = readNginx(root);
+  const nginx = readNginx(root, vdb.owned);
   const pg = readPostgresql(root, vdb.packages, services.services);
   const has = (cat: string, name: string) => vdb.packages.some((p) => p.category === cat && p.name === name);
   const redis = readRedis(root, has("dev-db", "redis"));
