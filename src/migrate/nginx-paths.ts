@@ -5,7 +5,7 @@ import { unquote, type NginxNode } from "../components/nginx/syntax.js";
 import { GENTOO_NGINX_BASES } from "./gentoo-nginx.js";
 import type { LegacyRoot } from "./legacy-root.js";
 import type { NginxPathFact } from "./types.js";
-import type { OwnedFile } from "./vdb.js";
+import { packageOwningTree, type OwnedFile } from "./vdb.js";
 
 // Log files and the platform's temp paths are left out of the plan: nothing to carry for them.
 const NOT_CARRIED = new Set(["access_log", "error_log", "include", "pid", "lock_file", "working_directory", "load_module"]);
@@ -46,7 +46,7 @@ export function readNginxPaths(root: LegacyRoot, http: NginxNode[], servers: Ngi
     const { links, target } = root.chain(p);
     const type = root.isDir(target) ? "dir" : root.isFile(target) ? "file" : root.exists(target) ? "other" : "missing";
     const fact: NginxPathFact = { path: p, directive, from, type, links, target, bytes: type === "dir" ? root.usage(target).bytes : type === "file" ? root.size(target) : 0 };
-    const pkg = type === "file" ? owned.get(target)?.atom : type === "dir" ? packageOfTree(root, target, owned) : undefined;
+    const pkg = type === "file" ? owned.get(target)?.atom : type === "dir" ? packageOwningTree(root, target, owned) : undefined;
     if (pkg) fact.package = pkg;
     found.set(p, fact);
   };
@@ -72,25 +72,4 @@ export function readNginxPaths(root: LegacyRoot, http: NginxNode[], servers: Ngi
     if (!httpRoot && !(s.block ?? []).some((n) => n.name === "root")) note(absolutePath("root", DEFAULT_ROOT, GENTOO_NGINX_BASES)!, "root (nginx's default)", `${s.path}:${s.line}`);
   }
   return [...found.values()];
-}
-
-/** The package every file below `dir` belongs to, when one package installed all of them. */
-function packageOfTree(root: LegacyRoot, dir: string, owned: Map<string, OwnedFile>): string | undefined {
-  let pkg: string | undefined;
-  let any = false;
-  const walk = (d: string): boolean => {
-    for (const e of root.list(d)) {
-      const p = `${d}/${e.name}`;
-      if (e.isDirectory()) {
-        if (!walk(p)) return false;
-        continue;
-      }
-      any = true;
-      const atom = owned.get(p)?.atom;
-      if (!atom || (pkg && atom !== pkg)) return false;
-      pkg = atom;
-    }
-    return true;
-  };
-  return walk(dir) && any ? pkg : undefined;
 }
