@@ -111,7 +111,8 @@ export function convertNginx(fact: NginxFact): Conversion {
   // What every server inherits from the legacy http level and the platform's nginx.conf would
   // change: carried into each server block that does not set it itself.
   const inherited: NginxNode[] = [];
-  let legacyTypes: NginxNode | undefined;
+  // nginx adds up every `types` block of one level (mime.types, then a site's own extensions).
+  const legacyTypes: NginxNode[] = [];
   let legacyDefaultType: NginxNode | undefined;
   const copied: NginxNode[] = [];
   for (const n of fact.http) {
@@ -129,17 +130,18 @@ export function convertNginx(fact: NginxFact): Conversion {
       set("access_log", a0 !== "off", n);
       if (a0 !== "off") leave(n, PLATFORM_HTTP.access_log!.reason);
     } else if (n.name === "error_log") errorLog(n);
-    else if (n.name === "types") legacyTypes = n;
+    else if (n.name === "types") legacyTypes.push(n);
     else if (n.name === "default_type") legacyDefaultType = n;
     else if (n.name in PLATFORM_HTTP) leave(n, PLATFORM_HTTP[n.name]!.reason);
     else if (n.name === "include") leave(n, "an include that could not be expanded");
     else copied.push(n);
   }
-  const types = legacyTypes ? typesMap(legacyTypes.block ?? []) : BUILTIN_TYPES;
+  const entries = legacyTypes.flatMap((t) => t.block ?? []);
+  const types = legacyTypes.length ? typesMap(entries) : BUILTIN_TYPES;
   if (!sameTypes(types, platformTypes())) {
-    const block = legacyTypes?.block ?? [...BUILTIN_TYPES].map(([ext, type]) => node(type, [ext], { path: "nginx's built-in types", line: 0 }));
-    inherited.push(node("types", [], legacyTypes ?? { path: "nginx's built-in types", line: 0 }, block));
-  } else if (legacyTypes) leave(legacyTypes, `the same content types as the platform's mime.types`);
+    const block = legacyTypes.length ? entries : [...BUILTIN_TYPES].map(([ext, type]) => node(type, [ext], { path: "nginx's built-in types", line: 0 }));
+    inherited.push(node("types", [], legacyTypes[0] ?? { path: "nginx's built-in types", line: 0 }, block));
+  } else for (const t of legacyTypes) leave(t, "the same content types as the platform's mime.types");
   const defaultType = legacyDefaultType ? unquote(legacyDefaultType.args[0] ?? "") : BUILTIN_DEFAULT_TYPE;
   if (defaultType !== PLATFORM_HTTP.default_type!.value) inherited.push(node("default_type", [quoteWord(defaultType)], legacyDefaultType ?? { path: "nginx's built-in default_type", line: 0 }));
 

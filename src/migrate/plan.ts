@@ -6,8 +6,9 @@ import { CongruentError } from "../errors.js";
 import { carryOver, type CarryOver } from "./carry-over.js";
 import type { LeftOut, Secret } from "./conversion.js";
 import { convertAll } from "./conversions.js";
-import type { Blocker, Inventory, Problem } from "./types.js";
-import { canSandbox, newHostView, sandboxArgv } from "./verify/sandbox.js";
+import type { Blocker, Inventory, NginxFact, Problem } from "./types.js";
+import { canSandbox, newHostView, sandboxArgv, sh } from "./verify/sandbox.js";
+import { upstreams } from "./verify/upstreams.js";
 import { selfModule } from "./verify/self.js";
 
 export const PLAN_FORMAT = "congruent-migrate-plan/1";
@@ -113,7 +114,7 @@ export async function makePlan(opts: PlanOptions): Promise<Plan> {
     ...carry,
     blockers: [...inv.blockers, ...conversions.flatMap((c) => c.blockers ?? [])],
     problems: inv.problems,
-    build: opts.build === false ? { ok: false, skipped: "--no-build" } : await buildPlan(hostFile, local, inv.root, carry),
+    build: opts.build === false ? { ok: false, skipped: "--no-build" } : await buildPlan(hostFile, local, inv.root, carry, inv.facts.nginx),
   };
   writeFileSync(path.join(out, "plan.json"), JSON.stringify(plan, null, 2) + "\n");
   return plan;
@@ -127,11 +128,17 @@ export async function makePlan(opts: PlanOptions): Promise<Plan> {
  * legacy tree does. Without root (no sandbox) the build runs here and says so. The README links
  * the build drops into the integration points are removed again so the plan directory holds only the plan.
  */
-async function buildPlan(hostFile: string, local: string, legacyRoot: string, carry: CarryOver): Promise<Plan["build"]> {
+async function buildPlan(hostFile: string, local: string, legacyRoot: string, carry: CarryOver, nginx: NginxFact | null): Promise<Plan["build"]> {
   const state = mkdtempSync(path.join(os.tmpdir(), "congruent-migrate-build-"));
   try {
     const can = canSandbox();
-    if (can.ok && existsSync(legacyRoot)) return { ...(await buildInView(hostFile, local, state, legacyRoot, carry)), judged: "as on the new host: this host with the plan's carry-over" };
+    if (can.ok && existsSync(legacyRoot)) {
+      // Upstream host names resolve on the new host's network; this one may have no DNS at all.
+      const names = nginx ? [...upstreams(nginx.http, nginx.servers).names.keys()].filter((n) => spawnSync("getent", ["hosts", n], { timeout: 2000 }).status !== 0) : [];
+      const built = await buildInView(hostFile, local, state, legacyRoot, carry, names);
+      const note = names.length ? `; upstream host names this host cannot resolve taken as resolving on the new host: ${names.join(", ")}` : "";
+      return { ...built, judged: `as on the new host: this host with the plan's carry-over${note}` };
+    }
     const { openStore } = await import("../store/index.js");
     const { buildGeneration } = await import("../generation/build.js");
     const store = openStore({ stateDir: state });
@@ -157,11 +164,12 @@ async function buildPlan(hostFile: string, local: string, legacyRoot: string, ca
 }
 
 /** The build as `congruent build` in the new-host view, in a mount namespace of its own. */
-async function buildInView(hostFile: string, local: string, state: string, legacyRoot: string, carry: CarryOver): Promise<Plan["build"]> {
+async function buildInView(hostFile: string, local: string, state: string, legacyRoot: string, carry: CarryOver, names: string[]): Promise<Plan["build"]> {
   const work = path.join(state, "view");
   const cli = selfModule("cli/main");
   const view = newHostView(work, legacyRoot, { copy: [...carry.data, ...carry.deployments].map((d) => d.path), create: carry.directories.map((d) => d.path) }, [state, path.dirname(hostFile), local, cli.at(-1)!]);
-  const argv = sandboxArgv(view, ["chroot", view.root, ...cli, "build", "--host", hostFile, "--local", local, "--state", path.join(state, "state"), "--json"]);
+  const hosts = names.map((n, i) => `echo ${sh(`127.1.0.${i + 1} ${n}`)} >> ${sh(path.join(view.root, "etc/hosts"))}`);
+  const argv = sandboxArgv(view, ["chroot", view.root, ...cli, "build", "--host", hostFile, "--local", local, "--state", path.join(state, "state"), "--json"], { setup: hosts });
   const run = spawnSync(argv[0]!, argv.slice(1), { encoding: "utf8", maxBuffer: 16 << 20 });
   if (run.status === 0) {
     const out = JSON.parse(run.stdout) as { generation: string; hash: string };
