@@ -190,11 +190,25 @@ function sameTypes(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string
  * prefix where nothing sets a root. First in the block, as the legacy http level came first.
  */
 function withInherited(server: NginxNode, inherited: NginxNode[], httpRoot: boolean): NginxNode {
-  const block = server.block ?? [];
+  const keepalive = inherited.find((n) => n.name === "keepalive_timeout");
+  const block = keepalive ? withHeaderTimeout(server.block ?? [], keepalive.args[1]!) : (server.block ?? []);
   const own = new Set(block.map((d) => d.name));
   const add = inherited.filter((n) => !own.has(n.name));
   if (!httpRoot && !own.has("root")) add.push(node("root", [absolutePath("root", DEFAULT_ROOT, GENTOO_NGINX_BASES)!], { path: `nginx's default root (prefix ${GENTOO_NGINX.prefix})`, line: 0 }));
   return add.length ? { ...server, block: [...add, ...block] } : server;
+}
+
+/**
+ * nginx keeps keepalive_timeout's two values apart: a server or location that sets only the
+ * timeout still sends the Keep-Alive header value of the level above. Written out here, where
+ * the platform's http level has none.
+ */
+function withHeaderTimeout(block: NginxNode[], header: string): NginxNode[] {
+  const own = block.find((d) => d.name === "keepalive_timeout");
+  const inner = own && own.args.length > 1 ? own.args[1]! : header;
+  return block.map((d) =>
+    d.name === "keepalive_timeout" && d.args.length === 1 ? { ...d, args: [d.args[0]!, header] } : d.block && (d.name === "location" || d.name === "if") ? { ...d, block: withHeaderTimeout(d.block, inner) } : d,
+  );
 }
 
 /**

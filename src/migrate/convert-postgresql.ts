@@ -36,7 +36,8 @@ const pgQuote = (v: string) => `'${v.replace(/\\/g, "\\\\").replace(/'/g, "''")}
 export function convertPostgresql(fact: PostgresqlFact): Conversion {
   const lookup = pgLookup(fact.major, preloadOf(fact.settings));
   const leftOut: LeftOut[] = [];
-  const blockers: Blocker[] = [];
+  // Judged as on the new host: a locale it lacks stops the server (class 7), so a person decides.
+  const missingLocales = new Map<string, SettingFact[]>();
   const lines: string[] = [];
   const legacy = new Map<string, string>();
   const effective = effectivePg(fact.settings);
@@ -54,14 +55,17 @@ export function convertPostgresql(fact: PostgresqlFact): Conversion {
     else if (lookup && !param) leave(`not a parameter of PostgreSQL ${fact.major} (the server does not accept it)`);
     else if (param?.default !== undefined && normalizePg(s.value, param.type) === normalizePg(param.default, param.type)) leave("equals PostgreSQL's default");
     else {
-      // Judged as on the new host: a locale it lacks stops the server (class 7), so a person decides.
-      if (LOCALE_PARAMETERS.includes(name) && !hasLocale(s.value)) {
-        blockers.push({ kind: "platform-lacks", subject: `locale ${s.value}`, detail: `${at(s)}: ${localeMissing(name, s.value)}`, path: s.path });
-      }
+      if (LOCALE_PARAMETERS.includes(name) && !hasLocale(s.value)) missingLocales.set(s.value, [...(missingLocales.get(s.value) ?? []), s]);
       lines.push(`${name} = ${pgQuote(s.value)}    # ${at(s)}`);
       legacy.set(`postgresql ${name}`, normalizePg(s.value, param?.type));
     }
   }
+  const blockers: Blocker[] = [...missingLocales].map(([locale, uses]) => ({
+    kind: "platform-lacks",
+    subject: `locale ${locale}`,
+    detail: localeMissing(uses.map((u) => `${u.name} (${at(u)})`).join(", "), locale),
+    path: uses[0]!.path,
+  }));
   const text = `# Non-default settings of the legacy PostgreSQL ${fact.major} server, migrated by congruent migrate plan.\n# Later lines win, as in postgresql.conf.\n${lines.join("\n")}\n`;
   return {
     component: "postgresql",

@@ -15,19 +15,26 @@ export interface BehaviourDifference {
 // Headers that differ between any two answers of one server: when it answered.
 const TIMELY = new Set(["date"]);
 
-/** `Expires` as seconds after `Date`, so two answers a moment apart compare equal. */
-function relativeExpires(h: Record<string, string>): string | undefined {
+/** `Expires` in seconds after `Date`, so two answers a moment apart compare equal. */
+function relativeExpires(h: Record<string, string>): number | string | undefined {
   const e = h.expires;
   if (e === undefined) return undefined;
   const d = Date.parse(h.date ?? "");
   const x = Date.parse(e);
-  return Number.isNaN(d) || Number.isNaN(x) ? e : `Date + ${Math.round((x - d) / 1000)} s`;
+  return Number.isNaN(d) || Number.isNaN(x) ? e : Math.round((x - d) / 1000);
 }
+
+/** Equal, or both relative and within two seconds (a fixed date such as `expires max` moves against Date). */
+function sameExpires(a: number | string | undefined, b: number | string | undefined): boolean {
+  return a === b || (typeof a === "number" && typeof b === "number" && Math.abs(a - b) <= 2);
+}
+
+const showExpires = (x: number | string | undefined) => (typeof x === "number" ? `Date + ${x} s` : x);
 
 export const describeProbe = (p: Probe) => `${p.method} ${p.endpoint.tls ? "https" : "http"}://${p.name}${p.path}${p.headers.upgrade ? " (Upgrade: websocket)" : ""} → ${endpointKey(p.endpoint)}`;
 
 /** Every difference between the two hosts' answers to the same requests. */
-export function compareAnswers(probes: Probe[], legacy: Answer[], congruent: Answer[]): BehaviourDifference[] {
+export function compareAnswers(probes: Probe[], legacy: Answer[], congruent: Answer[], volatileHeaders: ReadonlySet<string> = new Set()): BehaviourDifference[] {
   const out: BehaviourDifference[] = [];
   probes.forEach((p, i) => {
     const a = legacy[i];
@@ -42,16 +49,22 @@ export function compareAnswers(probes: Probe[], legacy: Answer[], congruent: Ans
     }
     if (a.error || b.error) {
       diff("connection", a.error ?? "answered", b.error ?? "answered");
-      if (a.error && b.error) return;
-      if (a.error || b.error) return;
+      return;
     }
     diff("status", String(a.status), String(b.status));
     const names = [...new Set([...Object.keys(a.headers), ...Object.keys(b.headers)])].sort();
     for (const h of names) {
       if (TIMELY.has(h)) continue;
-      if (h === "expires") diff("header expires", relativeExpires(a.headers), relativeExpires(b.headers));
+      // Filled per request ($request_id…): there or not is what can be compared.
+      if (volatileHeaders.has(h)) diff(`header ${h}`, a.headers[h] === undefined ? undefined : "(set)", b.headers[h] === undefined ? undefined : "(set)");
+      else
+      if (h === "expires") {
+        const [x, y] = [relativeExpires(a.headers), relativeExpires(b.headers)];
+        if (!sameExpires(x, y)) diff("header expires", showExpires(x), showExpires(y));
+      }
       else diff(`header ${h}`, a.headers[h], b.headers[h]);
     }
+    if (p.dynamic && a.bodyBytes && b.bodyBytes) return; // a status page's counters: its headers and status count
     if (a.bodySha256 !== b.bodySha256) out.push({ component: "nginx", subject, field: "body", legacy: preview(a), congruent: preview(b) });
     diff("tls certificate", a.tlsCertificate, b.tlsCertificate);
   });

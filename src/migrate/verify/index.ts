@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { OWNED as PG_OWNED } from "../../components/postgresql.js";
@@ -23,7 +23,7 @@ import { deriveRequests, endpoints, type Probe } from "./requests.js";
 import type { RunnerJob, RunnerResult, SettingsProbe } from "./runner.js";
 import { canSandbox, legacyView, newHostView, sandboxArgv, sh, type View } from "./sandbox.js";
 import { selfModule } from "./self.js";
-import { upstreams } from "./upstreams.js";
+import { upstreams, volatileNames } from "./upstreams.js";
 
 /** What `migrate verify` reports (and prints with --json). */
 export interface VerifyReport {
@@ -111,6 +111,7 @@ export async function verifyPlan(opts: VerifyOptions): Promise<VerifyReport> {
   try {
     const probes = nginx ? deriveRequests(root, nginx.http, nginx.servers) : [];
     const up = nginx ? upstreams(nginx.http, nginx.servers) : { targets: [], names: new Map<string, string>() };
+    const volatile = nginx ? volatileNames(nginx.http, nginx.servers) : { upstream: [], response: [] };
     const listens = nginx ? nginx.servers.flatMap(endpoints) : [];
     // A server of this same nginx is never replaced by a stub.
     const targets = up.targets.filter((t) => !listens.some((l) => l.host === t.host && l.port === t.port));
@@ -122,6 +123,7 @@ export async function verifyPlan(opts: VerifyOptions): Promise<VerifyReport> {
       ...[...up.names].map(([name, ip]) => `upstream host name ${name} resolves to ${ip} on both hosts`),
       ...(plan.deployments.length ? [`deployed again by their tool, the same files as now: ${plan.deployments.map((d) => d.path).join(", ")}`] : []),
       ...(pg ? ["PostgreSQL compared on fresh clusters (initdb as the platform does it): the settings, not the data"] : []),
+      ...(volatile.upstream.length || volatile.response.length ? [`filled per request ($request_id, $msec…), compared by presence only: ${[...volatile.upstream, ...volatile.response].join(", ")}`] : []),
     ];
     // TCP stubs listen on ports of their own; nftables sends what nginx sends to an upstream's
     // address to its stub, so a stub never takes an address or port nginx itself listens on.
@@ -145,7 +147,9 @@ export async function verifyPlan(opts: VerifyOptions): Promise<VerifyReport> {
     if (nginx) legacyStarts.push(legacyNginx(lview.root, nginx, { tcp: listens.filter((l) => !l.socket).map((l) => [l.host, l.port]), sockets: listens.flatMap((l) => (l.socket ? [l.socket] : [])) }));
     if (pg?.configFile) {
       progress("verify", "initdb of a fresh cluster for the legacy PostgreSQL");
-      legacyStarts.push(legacyPostgres(lview.root, pg, templateCluster(work, pg.major), pgPort));
+      // With --state the scratch cluster is kept there too: a second run skips initdb.
+      const template = opts.state ? path.join(path.resolve(opts.state), "cache", `verify-pg-template-${pg.major}`) : path.join(work, "pg-template");
+      legacyStarts.push(legacyPostgres(lview.root, pg, templateCluster(template, pg.major), pgPort));
       legacySettings.postgresql = { host: `${SCRATCH}/pgsock`, port: pgPort };
     }
     if (redis?.configFile) {
@@ -157,7 +161,7 @@ export async function verifyPlan(opts: VerifyOptions): Promise<VerifyReport> {
       legacyStarts.push(m);
       legacySettings.memcached = m.at;
     }
-    const legacyJob: RunnerJob = { root: lview.root, stubs: stubsIn(), services: legacyStarts.flatMap((s) => s.services), before: [], after: [], probes, settings: legacySettings };
+    const legacyJob: RunnerJob = { root: lview.root, shared: [], volatile: volatile.upstream, stubs: stubsIn(), services: legacyStarts.flatMap((s) => s.services), before: [], after: [], probes, settings: legacySettings };
 
     // The new host: this one with the plan's carry-over, the plan switched into a state directory.
     const newWork = path.join(work, "congruent");
@@ -175,6 +179,8 @@ export async function verifyPlan(opts: VerifyOptions): Promise<VerifyReport> {
     if (memcached) newSettings.memcached = memcachedAt(planDir);
     const newJob: RunnerJob = {
       root: nview.root,
+      shared: [state],
+      volatile: volatile.upstream,
       stubs: stubsIn(),
       services: [],
       before: [{ name: "congruent switch", argv: inNew(["switch", "--host", path.join(planDir, "host.json"), "--local", local, "--state", state, "--json"]) }],
@@ -196,7 +202,7 @@ export async function verifyPlan(opts: VerifyOptions): Promise<VerifyReport> {
     }
     const components: VerifyReport["components"] = [];
     if (nginx) {
-      const d = compareAnswers(probes, legacyRun.result.answers, newRun.result.answers);
+      const d = compareAnswers(probes, legacyRun.result.answers, newRun.result.answers, new Set(volatile.response));
       differences.push(...d);
       components.push({ component: "nginx", compared: probes.length, differ: new Set(d.map((x) => x.subject)).size });
     }
@@ -273,14 +279,25 @@ function memcachedAt(planDir: string): { host: string; port: number } {
 }
 
 /** A fresh cluster as the platform makes one (initdb, C.UTF-8), owned by postgres, to copy for the legacy server. */
-function templateCluster(work: string, major: string): string {
-  const dir = path.join(work, "pg-template");
+function templateCluster(dir: string, major: string): string {
+  if (existsSync(dir)) return dir;
+  // initdb into a temporary name, renamed when complete: an interrupted run leaves no half cluster.
+  const temp = `${dir}.${process.pid}.tmp`;
+  rmSync(temp, { recursive: true, force: true });
   const { uid, gid } = userIds("postgres");
-  mkdirSync(dir, { mode: 0o700 });
-  spawnSync("chown", [`${uid}:${gid}`, dir]);
-  const argv = asUser("postgres", [path.join(path.dirname(findPostgres(major)), "initdb"), "-D", dir, "--no-sync", "-E", "UTF8", "--locale=C.UTF-8", "-U", "postgres", "--no-instructions"]);
+  mkdirSync(temp, { recursive: true, mode: 0o700 });
+  spawnSync("chown", [`${uid}:${gid}`, temp]);
+  const argv = asUser("postgres", [path.join(path.dirname(findPostgres(major)), "initdb"), "-D", temp, "--no-sync", "-E", "UTF8", "--locale=C.UTF-8", "-U", "postgres", "--no-instructions"]);
   const run = spawnSync(argv[0]!, argv.slice(1), { encoding: "utf8" });
-  if (run.status !== 0) throw new CongruentError("E_MIGRATE_VERIFY", `initdb of a scratch cluster failed: ${(run.stderr || String(run.error)).trim().split("\n").at(-1)}`);
+  if (run.status !== 0) {
+    rmSync(temp, { recursive: true, force: true });
+    throw new CongruentError("E_MIGRATE_VERIFY", `initdb of a scratch cluster failed: ${(run.stderr || String(run.error)).trim().split("\n").at(-1)}`);
+  }
+  try {
+    renameSync(temp, dir);
+  } catch {
+    rmSync(temp, { recursive: true, force: true }); // another run made it meanwhile
+  }
   return dir;
 }
 

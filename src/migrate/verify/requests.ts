@@ -24,6 +24,8 @@ export interface Probe {
   path: string;
   headers: Record<string, string>;
   body?: string;
+  /** The answer's body changes from one request to the next by design (stub_status): not compared. */
+  dynamic?: boolean;
 }
 
 // A name no server block lists: the endpoint's default server answers it.
@@ -92,6 +94,8 @@ export function serverNames(server: NginxNode): string[] {
 
 interface Location {
   node: NginxNode;
+  /** It answers with live counters (stub_status). */
+  dynamic: boolean;
   /** Sample request paths that reach this location (by nginx's matching rules, as far as they can be guessed). */
   samples: string[];
   proxied: boolean;
@@ -113,7 +117,7 @@ function locations(block: NginxNode[], out: Location[] = []): Location[] {
       else samples.push(`${pattern}/congruent-verify`);
     }
     const proxied = d.block.some((x) => PASSES.includes(x.name)) || d.block.some((x) => x.name === "try_files" && x.args.some((a) => unquote(a).startsWith("@")));
-    out.push({ node: d, samples: samples.filter((s) => s.startsWith("/")), proxied });
+    out.push({ node: d, samples: samples.filter((s) => s.startsWith("/")), proxied, dynamic: d.block.some((x) => x.name === "stub_status") });
     locations(d.block, out);
   }
   return out;
@@ -168,7 +172,7 @@ export function deriveRequests(root: LegacyRoot, http: NginxNode[], servers: Ngi
     const rootNode = block.find((n) => n.name === "root") ?? httpRoot;
     const rootDir = rootNode ? legacyPath(rootNode, vars) : absolutePath("root", DEFAULT_ROOT, GENTOO_NGINX_BASES);
     const locs = locations(block);
-    const paths: { method: string; path: string; headers?: Record<string, string>; body?: string }[] = [
+    const paths: { method: string; path: string; headers?: Record<string, string>; body?: string; dynamic?: boolean }[] = [
       { method: "GET", path: "/" },
       { method: "HEAD", path: "/" },
       { method: "GET", path: "/?congruent=1&a=%C3%A9" },
@@ -179,7 +183,7 @@ export function deriveRequests(root: LegacyRoot, http: NginxNode[], servers: Ngi
     ];
     for (const l of locs) {
       for (const s of l.samples) {
-        paths.push({ method: "GET", path: s });
+        paths.push({ method: "GET", path: s, ...(l.dynamic ? { dynamic: true } : {}) });
         if (l.proxied) {
           paths.push({ method: "POST", path: s, headers: { "content-type": "application/x-www-form-urlencoded" }, body: "congruent=1" });
           paths.push({ method: "GET", path: s, headers: { upgrade: "websocket", connection: "upgrade" } });
@@ -212,7 +216,7 @@ export function deriveRequests(root: LegacyRoot, http: NginxNode[], servers: Ngi
         const list = ep === eps[0] && i === 0 ? unique : unique.filter((_, j) => j < 7 || j % 5 === 0);
         for (const p of list) {
           if (count++ >= PER_SERVER) return;
-          probes.push({ endpoint: ep, name, method: p.method, path: p.path, headers: { ...base, ...(p.headers ?? {}) }, ...(p.body ? { body: p.body } : {}) });
+          probes.push({ endpoint: ep, name, method: p.method, path: p.path, headers: { ...base, ...(p.headers ?? {}) }, ...(p.body ? { body: p.body } : {}), ...(p.dynamic ? { dynamic: true } : {}) });
         }
       });
     }

@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import http from "node:http";
 import https from "node:https";
 import net from "node:net";
+import path from "node:path";
 import type { TLSSocket } from "node:tls";
 import { LegacyRoot } from "../legacy-root.js";
 import type { Probe } from "./requests.js";
@@ -37,7 +38,11 @@ export interface RunnerJob {
    * followed inside the view (a legacy /var/run -> /run must never reach this host's /run).
    */
   root: string;
+  /** Directories the view shares with this host, at the same paths (not resolved in the view). */
+  shared: string[];
   stubs: StubSpec[];
+  /** Header and parameter names the configuration fills from per-request variables: echoed as "varies". */
+  volatile: string[];
   services: ServiceStart[];
   /** Commands run to the end before the requests (congruent switch), and after them (congruent down). */
   before: { name: string; argv: string[] }[];
@@ -187,19 +192,32 @@ function memcachedSettings(at: { host: string; port: number }): Promise<Record<s
   });
 }
 
+// A Unix socket's path must fit sun_path (108 bytes); one deep in a view often does not. Clients
+// reach such a socket through a short symlink to its directory.
+let shortDir: string | undefined;
+let links = 0;
+function short(p: string, isDir = false): string {
+  if (p.length < 100) return p;
+  shortDir ??= mkdtempSync("/tmp/cv-");
+  const link = path.join(shortDir, String(links++));
+  symlinkSync(isDir ? p : path.dirname(p), link);
+  return isDir ? link : path.join(link, path.basename(p));
+}
+
 /** The job with its socket paths resolved in the view (which is mounted by now). */
 function resolved(job: RunnerJob): RunnerJob {
   const view = new LegacyRoot(job.root);
-  const at = (p: string) => view.real(p);
+  // Paths in directories the view shares with this host (the state directory) are the same outside.
+  const at = (p: string) => (job.shared.some((d) => p === d || p.startsWith(`${d}/`)) ? p : view.real(p));
   const s = job.settings;
   return {
     ...job,
     stubs: job.stubs.map((x) => (x.socket ? { ...x, socket: at(x.socket) } : x)),
     services: job.services.map((x) => ({ ...x, ready: { ...x.ready, sockets: (x.ready.sockets ?? []).map(at) } })),
-    probes: job.probes.map((p) => (p.endpoint.socket ? { ...p, endpoint: { ...p.endpoint, socket: at(p.endpoint.socket) } } : p)),
+    probes: job.probes.map((p) => (p.endpoint.socket ? { ...p, endpoint: { ...p.endpoint, socket: short(at(p.endpoint.socket)) } } : p)),
     settings: {
-      ...(s.postgresql ? { postgresql: { ...s.postgresql, host: at(s.postgresql.host) } } : {}),
-      ...(s.redis ? { redis: { socket: at(s.redis.socket), password: s.redis.password.startsWith("@") ? `@${at(s.redis.password.slice(1))}` : s.redis.password } } : {}),
+      ...(s.postgresql ? { postgresql: { ...s.postgresql, host: short(at(s.postgresql.host), true) } } : {}),
+      ...(s.redis ? { redis: { socket: short(at(s.redis.socket)), password: s.redis.password.startsWith("@") ? `@${at(s.redis.password.slice(1))}` : s.redis.password } } : {}),
       ...(s.memcached ? { memcached: s.memcached } : {}),
     },
   };
@@ -208,7 +226,7 @@ function resolved(job: RunnerJob): RunnerJob {
 async function main(unresolved: RunnerJob): Promise<RunnerResult> {
   const job = resolved(unresolved);
   const result: RunnerResult = { startup: [], answers: [], settings: {}, errors: [] };
-  const servers = await startStubs(job.stubs);
+  const servers = await startStubs(job.stubs, job.volatile);
   const children: { child: ChildProcess; s: ServiceStart }[] = [];
   try {
     for (const b of job.before) {
@@ -247,6 +265,7 @@ async function main(unresolved: RunnerJob): Promise<RunnerResult> {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
     }
     for (const server of servers) server.close();
+    if (shortDir) rmSync(shortDir, { recursive: true, force: true });
   }
   return result;
 }

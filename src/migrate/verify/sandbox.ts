@@ -12,8 +12,8 @@ import path from "node:path";
  *   programs (/usr and its libraries) underneath, for running the legacy configuration with the
  *   local binaries;
  * - the **new-host view**: this host as it is, plus exactly what the plan carries over (copied
- *   paths bound read-only from the legacy tree, directories created empty): the host as it will
- *   be after the cut-over.
+ *   directories as overlays of the legacy ones, files bound read-only, directories created
+ *   empty): the host as it will be after the cut-over.
  */
 export interface View {
   /** Where the composed root is mounted (a directory under the work directory). */
@@ -150,8 +150,8 @@ export interface Carried {
  * This host with the plan's carry-over applied: every top-level directory is this host's own
  * (an overlay, so writes vanish with the namespace), except `shared` paths (the state and plan
  * directories, the temp directory), which are this host's directories themselves; the carried
- * paths are bound from the legacy tree at their own paths (symlinks recreated), the directories
- * to create are made. Nothing of the legacy host that the plan does not carry is visible.
+ * paths appear at their own paths (directories as overlays of the legacy ones, files bound
+ * read-only, symlinks recreated), the directories to create are made. Nothing of the legacy host that the plan does not carry is visible.
  */
 export function newHostView(work: string, legacyRoot: string, carried: Carried, shared: string[]): View {
   const c = new Composer(work, path.join(work, "new-root"));
@@ -180,10 +180,10 @@ export function newHostView(work: string, legacyRoot: string, carried: Carried, 
       continue; // gone since the inventory: the view simply lacks it, as the new host would
     }
     if (st.isSymbolicLink()) c.link(target, readlinkSync(source));
-    else {
-      c.script.push(`mkdir -p ${sh(path.dirname(target))}`, st.isDirectory() ? `mkdir -p ${sh(target)}` : `[ -e ${sh(target)} ] || : > ${sh(target)}`);
-      c.script.push(`mount --bind -o ro ${sh(source)} ${sh(target)}`);
-    }
+    // A directory is an overlay of the legacy one (what runs there may write: sockets, caches),
+    // a file is bound read-only; the legacy tree is written in neither case.
+    else if (st.isDirectory()) c.overlay(target, [source]);
+    else c.script.push(`mkdir -p ${sh(path.dirname(target))}`, `[ -e ${sh(target)} ] || : > ${sh(target)}`, `mount --bind -o ro ${sh(source)} ${sh(target)}`);
   }
   for (const d of carried.create) if (inView(d)) c.script.push(`mkdir -p ${sh(path.join(c.root, d))}`);
   return { root: c.root, script: c.script };

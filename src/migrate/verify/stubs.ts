@@ -19,16 +19,19 @@ export interface StubSpec {
   socket?: string;
 }
 
+// The client's port differs per connection; what the configuration fills from per-request
+// variables ($request_id…) is added per run (startStubs' `volatile`).
 const VARYING = new Set(["REMOTE_PORT"]);
 
 const echoBody = (kind: StubKind, lines: string[], bodyBytes: number) => `${kind} stub\n${lines.sort().join("\n")}\nbody-bytes: ${bodyBytes}\n`;
+const pair = (k: string, v: string, sep: string) => `${k}${sep}${VARYING.has(k) ? "(varies per request)" : v}`;
 
 function httpStub(): net.Server {
   return http.createServer((req, res) => {
     let bytes = 0;
     req.on("data", (d: Buffer) => (bytes += d.length));
     req.on("end", () => {
-      const lines = [`request: ${req.method} ${req.url} HTTP/${req.httpVersion}`, ...Object.entries(req.headers).map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(", ") : v}`)];
+      const lines = [`request: ${req.method} ${req.url} HTTP/${req.httpVersion}`, ...Object.entries(req.headers).map(([k, v]) => pair(k, Array.isArray(v) ? v.join(", ") : (v ?? ""), ": "))];
       const body = echoBody("http", lines, bytes);
       res.writeHead(200, { "content-type": "text/plain", "x-powered-by": "congruent-stub", "set-cookie": "stub=1; Path=/", "content-length": Buffer.byteLength(body) });
       res.end(body);
@@ -66,7 +69,7 @@ function fastcgiStub(): net.Server {
         else if (type === 5 && len > 0) stdin.set(id, (stdin.get(id) ?? 0) + len);
         else if (type === 5) {
           const pairs = decodePairs(Buffer.concat(params.get(id) ?? []));
-          const body = echoBody("fastcgi", pairs.filter(([k]) => !VARYING.has(k)).map(([k, v]) => `${k}=${v}`), stdin.get(id) ?? 0);
+          const body = echoBody("fastcgi", pairs.map(([k, v]) => pair(k, v, "=")), stdin.get(id) ?? 0);
           const out = Buffer.from(`Status: 200 OK\r\nContent-Type: text/plain\r\nX-Powered-By: congruent-stub\r\n\r\n${body}`);
           const chunks: Buffer[] = [];
           for (let o = 0; o < out.length; o += 65535) chunks.push(record(6, id, out.subarray(o, o + 65535)));
@@ -126,7 +129,7 @@ function uwsgiStub(): net.Server {
       const want = Number(vars.find(([k]) => k === "CONTENT_LENGTH")?.[1] ?? 0);
       if (buf.length < 4 + size + want) return;
       done = true;
-      const body = echoBody("uwsgi", vars.filter(([k]) => !VARYING.has(k)).map(([k, v]) => `${k}=${v}`), want);
+      const body = echoBody("uwsgi", vars.map(([k, v]) => pair(k, v, "=")), want);
       socket.end(`HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
     });
     socket.on("error", () => socket.destroy());
@@ -150,7 +153,7 @@ function scgiStub(): net.Server {
       const want = Number(vars.find(([k]) => k === "CONTENT_LENGTH")?.[1] ?? 0);
       if (buf.length < colon + 2 + size + want) return;
       done = true;
-      socket.end(`Status: 200 OK\r\nContent-Type: text/plain\r\n\r\n${echoBody("scgi", vars.filter(([k]) => !VARYING.has(k)).map(([k, v]) => `${k}=${v}`), want)}`);
+      socket.end(`Status: 200 OK\r\nContent-Type: text/plain\r\n\r\n${echoBody("scgi", vars.map(([k, v]) => pair(k, v, "=")), want)}`);
     });
     socket.on("error", () => socket.destroy());
   });
@@ -162,7 +165,8 @@ const MAKERS: Record<StubKind, () => net.Server> = { http: httpStub, fastcgi: fa
  * Start every stub; resolves with the servers once all listen (a socket's directory is made and
  * the socket opened to everyone, as nginx's workers run as another user).
  */
-export async function startStubs(specs: StubSpec[]): Promise<net.Server[]> {
+export async function startStubs(specs: StubSpec[], volatile: string[] = []): Promise<net.Server[]> {
+  for (const v of volatile) VARYING.add(v);
   const servers: net.Server[] = [];
   for (const s of specs) {
     const server = MAKERS[s.kind]();
@@ -171,10 +175,19 @@ export async function startStubs(specs: StubSpec[]): Promise<net.Server[]> {
       if (s.socket) {
         mkdirSync(path.dirname(s.socket), { recursive: true });
         rmSync(s.socket, { force: true });
-        server.listen(s.socket, () => {
-          chmodSync(s.socket!, 0o777);
-          resolve();
-        });
+        // sun_path holds 108 bytes: a deeper path is bound relative to its directory.
+        const cwd = process.cwd();
+        const long = s.socket.length >= 100;
+        if (long) process.chdir(path.dirname(s.socket));
+        try {
+          // listen() binds before it returns: the directory is only needed for that moment.
+          server.listen(long ? path.basename(s.socket) : s.socket, () => {
+            chmodSync(s.socket!, 0o777);
+            resolve();
+          });
+        } finally {
+          if (long) process.chdir(cwd);
+        }
       } else server.listen(s.port!, s.host!, () => resolve());
     }).catch(() => undefined); // an address the view cannot take: nginx meets a closed port on both sides
     servers.push(server);

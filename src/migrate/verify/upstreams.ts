@@ -79,3 +79,24 @@ export function upstreams(http: NginxNode[], servers: NginxNode[]): { targets: U
   });
   return { targets, names };
 }
+
+// Variables whose value differs on every request (or connection): what carries them cannot be compared.
+const VOLATILE = /\$\{?(request_id|msec|time_local|time_iso8601|connection|connection_requests|connection_time|pid|remote_port|request_time|upstream_\w+_time|upstream_response_time|date_local|date_gmt)\b/;
+const TO_UPSTREAM = new Set(["proxy_set_header", "fastcgi_param", "uwsgi_param", "scgi_param", "grpc_set_header"]);
+
+/**
+ * Names a configuration fills from per-request variables ($request_id, $msec…): headers and
+ * parameters sent upstream (the stubs echo them as "varies"), and response headers (compared by
+ * presence only). Both hosts fill them, each with its own moment's value.
+ */
+export function volatileNames(http: NginxNode[], servers: NginxNode[]): { upstream: string[]; response: string[] } {
+  const upstream = new Set<string>();
+  const response = new Set<string>();
+  walk([...http, ...servers], (n) => {
+    const [name, value] = [unquote(n.args[0] ?? ""), unquote(n.args[1] ?? "")];
+    if (!VOLATILE.test(value)) return;
+    if (TO_UPSTREAM.has(n.name)) upstream.add(n.name === "proxy_set_header" || n.name === "grpc_set_header" ? name.toLowerCase() : name);
+    else if (n.name === "add_header") response.add(name.toLowerCase());
+  });
+  return { upstream: [...upstream], response: [...response] };
+}
