@@ -22,7 +22,7 @@ interface Tls {
 let tls: Tls | undefined;
 
 /** One self-signed certificate for the whole fleet (openssl, made once per test run). */
-function testTls(): Tls {
+export function testTls(): Tls {
   if (tls) return tls;
   const dir = mkdtempSync(path.join(os.tmpdir(), "corpus-tls-"));
   const cert = path.join(dir, "cert.pem");

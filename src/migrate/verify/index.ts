@@ -19,7 +19,7 @@ import type { Blocker } from "../types.js";
 import { readVdb } from "../vdb.js";
 import { compareAnswers, compareSettings, type BehaviourDifference } from "./compare.js";
 import { findPostgres, inside, legacyMemcached, legacyNginx, legacyPostgres, legacyRedis, SCRATCH, type LegacyStart } from "./legacy-services.js";
-import { deriveRequests, endpoints, type Probe } from "./requests.js";
+import { deriveRequests, endpoints, wildcardAddresses, type Probe } from "./requests.js";
 import type { RunnerJob, RunnerResult, SettingsProbe } from "./runner.js";
 import { canSandbox, legacyView, newHostView, sandboxArgv, sh, type View } from "./sandbox.js";
 import { selfModule } from "./self.js";
@@ -62,15 +62,17 @@ function stopOnSignal(): void {
   handlers = true;
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
     process.on(signal, () => {
-      for (const pid of running) {
-        try {
-          process.kill(pid, "SIGKILL");
-        } catch {
-          // already gone
-        }
-      }
+      for (const pid of running) kill(pid);
       process.exit(signal === "SIGINT" ? 130 : 143);
     });
+  }
+}
+
+function kill(pid: number): void {
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {
+    // already gone
   }
 }
 
@@ -106,13 +108,16 @@ export async function verifyPlan(opts: VerifyOptions): Promise<VerifyReport> {
   const memcached = roles.has("memcached") && running_.has("memcached") ? readMemcached(root, true).memcached : null;
 
   const work = mkdtempSync(path.join(os.tmpdir(), "congruent-verify-"));
+  // The sandboxes this run started: stopped by PID whatever happens (their namespaces die with them).
+  const mine = new Set<number>();
   chmodSync(work, 0o755); // the servers run as their own users and reach their files through here
   stopOnSignal();
   try {
     const probes = nginx ? deriveRequests(root, nginx.http, nginx.servers) : [];
     const up = nginx ? upstreams(nginx.http, nginx.servers) : { targets: [], names: new Map<string, string>() };
     const volatile = nginx ? volatileNames(nginx.http, nginx.servers) : { upstream: [], response: [] };
-    const listens = nginx ? nginx.servers.flatMap(endpoints) : [];
+    const wildcard = nginx ? wildcardAddresses(nginx.servers) : undefined;
+    const listens = nginx ? nginx.servers.flatMap((s) => endpoints(s, wildcard)) : [];
     // A server of this same nginx is never replaced by a stub.
     const targets = up.targets.filter((t) => !listens.some((l) => l.host === t.host && l.port === t.port));
     const addresses = [...new Set([...listens.map((l) => l.host), ...targets.map((t) => t.host ?? "")])].filter((a) => a && !/^127\.|^::1$/.test(a));
@@ -140,6 +145,38 @@ export async function verifyPlan(opts: VerifyOptions): Promise<VerifyReport> {
       ...tcpStubs.map((s) => ({ kind: s.target.kind, host: "::", port: s.port })),
     ];
 
+    // The new host: this one with the plan's carry-over, the plan switched into a state directory.
+    const newWork = path.join(work, "congruent");
+    const state = path.resolve(opts.state ?? path.join(newWork, "state"));
+    const local = path.join(newWork, "local");
+    mkdirSync(state, { recursive: true });
+    chmodSync(state, 0o755);
+    cpSync(path.join(planDir, "local"), local, { recursive: true, filter: (src) => path.basename(src) !== "README.txt" });
+    const cli = selfModule("cli/main");
+    const nview = newHostView(newWork, opts.root, { copy: [...plan.data, ...plan.deployments].map((d) => d.path), create: plan.directories.map((d) => d.path) }, [state, work, planDir, cli.at(-1)!]);
+    const inNew = (args: string[]) => ["chroot", nview.root, ...cli, ...args];
+    const newSettings: SettingsProbe = {};
+    if (pg) newSettings.postgresql = { host: path.join(state, "run", "postgresql"), port: pgPort };
+    if (redis) newSettings.redis = { socket: path.join(state, "run", "redis", "redis.sock"), password: `@${path.join(state, "secrets", "redis.password")}` };
+    if (memcached) newSettings.memcached = memcachedAt(planDir);
+    const newJob: RunnerJob = {
+      root: nview.root,
+      shared: [state],
+      volatile: volatile.upstream,
+      stubs: stubsIn(),
+      services: [],
+      before: [{ name: "congruent switch", argv: inNew(["switch", "--host", path.join(planDir, "host.json"), "--local", local, "--state", state, "--json"]) }],
+      // A kept state directory is left stopped cleanly; a throwaway one ends with its namespace.
+      after: opts.state ? [{ name: "congruent down", argv: inNew(["down", "--state", state]) }] : [],
+      probes,
+      settings: newSettings,
+    };
+
+    progress("verify", `${probes.length} requests to each host`);
+    const timeout = opts.timeoutMs ?? 300_000;
+    // The new host takes longest (a build, a switch): it starts first, the legacy one is prepared meanwhile.
+    const newRun = inSandbox("congruent", nview, setupFor(nview), newJob, timeout, progress, mine);
+    newRun.catch(() => {}); // awaited below; an early failure must not be unhandled meanwhile
     // The legacy host.
     const lview = legacyView(path.join(work, "legacy"), opts.root);
     const legacyStarts: LegacyStart[] = [];
@@ -163,58 +200,27 @@ export async function verifyPlan(opts: VerifyOptions): Promise<VerifyReport> {
     }
     const legacyJob: RunnerJob = { root: lview.root, shared: [], volatile: volatile.upstream, stubs: stubsIn(), services: legacyStarts.flatMap((s) => s.services), before: [], after: [], probes, settings: legacySettings };
 
-    // The new host: this one with the plan's carry-over, the plan switched into a state directory.
-    const newWork = path.join(work, "congruent");
-    const state = path.resolve(opts.state ?? path.join(newWork, "state"));
-    const local = path.join(newWork, "local");
-    mkdirSync(state, { recursive: true });
-    chmodSync(state, 0o755);
-    cpSync(path.join(planDir, "local"), local, { recursive: true, filter: (src) => path.basename(src) !== "README.txt" });
-    const cli = selfModule("cli/main");
-    const nview = newHostView(newWork, opts.root, { copy: [...plan.data, ...plan.deployments].map((d) => d.path), create: plan.directories.map((d) => d.path) }, [state, work, planDir, cli.at(-1)!]);
-    const inNew = (args: string[]) => ["chroot", nview.root, ...cli, ...args];
-    const newSettings: SettingsProbe = {};
-    if (pg) newSettings.postgresql = { host: path.join(state, "run", "postgresql"), port: pgPort };
-    if (redis) newSettings.redis = { socket: path.join(state, "run", "redis", "redis.sock"), password: `@${path.join(state, "secrets", "redis.password")}` };
-    if (memcached) newSettings.memcached = memcachedAt(planDir);
-    const newJob: RunnerJob = {
-      root: nview.root,
-      shared: [state],
-      volatile: volatile.upstream,
-      stubs: stubsIn(),
-      services: [],
-      before: [{ name: "congruent switch", argv: inNew(["switch", "--host", path.join(planDir, "host.json"), "--local", local, "--state", state, "--json"]) }],
-      after: [{ name: "congruent down", argv: inNew(["down", "--state", state]) }],
-      probes,
-      settings: newSettings,
-    };
-
-    progress("verify", `${probes.length} requests to each host`);
-    const timeout = opts.timeoutMs ?? 300_000;
-    const [legacyRun, newRun] = await Promise.all([
-      inSandbox("legacy", lview, [...setupFor(lview), ...legacyStarts.flatMap((s) => s.setup)], legacyJob, timeout, progress),
-      inSandbox("congruent", nview, setupFor(nview), newJob, timeout, progress),
-    ]);
+    const [legacyRun, congruentRun] = await Promise.all([inSandbox("legacy", lview, [...setupFor(lview), ...legacyStarts.flatMap((s) => s.setup)], legacyJob, timeout, progress, mine), newRun]);
 
     const differences: BehaviourDifference[] = [];
-    for (const [side, r] of [["legacy", legacyRun.result], ["congruent", newRun.result]] as const) {
+    for (const [side, r] of [["legacy", legacyRun.result], ["congruent", congruentRun.result]] as const) {
       for (const s of r.startup.filter((x) => !x.ok)) differences.push({ component: s.name.replace(/^(legacy|congruent) /, ""), subject: s.name, field: "start", legacy: side === "legacy" ? s.error! : null, congruent: side === "congruent" ? s.error! : null });
     }
     const components: VerifyReport["components"] = [];
     if (nginx) {
-      const d = compareAnswers(probes, legacyRun.result.answers, newRun.result.answers, new Set(volatile.response));
+      const d = compareAnswers(probes, legacyRun.result.answers, congruentRun.result.answers, new Set(volatile.response));
       differences.push(...d);
       components.push({ component: "nginx", compared: probes.length, differ: new Set(d.map((x) => x.subject)).size });
     }
     const settingsOf = (component: "postgresql" | "redis" | "memcached", skip: ReadonlySet<string>) => {
-      const c = compareSettings(component, legacyRun.result.settings[component], newRun.result.settings[component], skip);
+      const c = compareSettings(component, legacyRun.result.settings[component], congruentRun.result.settings[component], skip);
       differences.push(...c.differences);
       components.push({ component, compared: c.compared, differ: c.differences.length });
     };
     if (pg) settingsOf("postgresql", new Set(Object.keys(PG_OWNED)));
     if (redis) settingsOf("redis", new Set(Object.keys(REDIS_OWNED)));
     if (memcached) settingsOf("memcached", new Set());
-    for (const e of [...legacyRun.result.errors.map((x) => `legacy: ${x}`), ...newRun.result.errors.map((x) => `congruent: ${x}`)]) assumptions.push(`not compared: ${e}`);
+    for (const e of [...legacyRun.result.errors.map((x) => `legacy: ${x}`), ...congruentRun.result.errors.map((x) => `congruent: ${x}`)]) assumptions.push(`not compared: ${e}`);
     return {
       root: root.dir,
       plan: planDir,
@@ -223,10 +229,11 @@ export async function verifyPlan(opts: VerifyOptions): Promise<VerifyReport> {
       differences,
       assumptions,
       blockers: plan.blockers,
-      timings: { legacy: legacyRun.ms, congruent: newRun.ms },
+      timings: { legacy: legacyRun.ms, congruent: congruentRun.ms },
       identical: differences.length === 0,
     };
   } finally {
+    for (const pid of mine) kill(pid);
     // A sandbox's last processes may still be going away when unshare returns: retry briefly.
     rmSync(work, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
   }
@@ -285,7 +292,8 @@ function templateCluster(dir: string, major: string): string {
   const temp = `${dir}.${process.pid}.tmp`;
   rmSync(temp, { recursive: true, force: true });
   const { uid, gid } = userIds("postgres");
-  mkdirSync(temp, { recursive: true, mode: 0o700 });
+  mkdirSync(path.dirname(temp), { recursive: true, mode: 0o755 }); // the server runs as postgres: it passes through here
+  mkdirSync(temp, { mode: 0o700 });
   spawnSync("chown", [`${uid}:${gid}`, temp]);
   const argv = asUser("postgres", [path.join(path.dirname(findPostgres(major)), "initdb"), "-D", temp, "--no-sync", "-E", "UTF8", "--locale=C.UTF-8", "-U", "postgres", "--no-instructions"]);
   const run = spawnSync(argv[0]!, argv.slice(1), { encoding: "utf8" });
@@ -302,12 +310,15 @@ function templateCluster(dir: string, major: string): string {
 }
 
 /** Run the runner in a sandbox (its own network, mount and PID namespaces); stopped by PID on timeout. */
-function inSandbox(side: "legacy" | "congruent", view: View, setup: string[], job: RunnerJob, timeoutMs: number, progress: NonNullable<VerifyOptions["onProgress"]>): Promise<{ result: RunnerResult; ms: number }> {
+function inSandbox(side: "legacy" | "congruent", view: View, setup: string[], job: RunnerJob, timeoutMs: number, progress: NonNullable<VerifyOptions["onProgress"]>, mine: Set<number>): Promise<{ result: RunnerResult; ms: number }> {
   const argv = sandboxArgv(view, selfModule("migrate/verify/runner"), { net: true, pid: true, setup });
   const t0 = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn(argv[0]!, argv.slice(1), { stdio: ["pipe", "pipe", "pipe"] });
-    if (child.pid) running.add(child.pid);
+    if (child.pid) {
+      running.add(child.pid);
+      mine.add(child.pid);
+    }
     let out = "";
     let err = "";
     child.stdout.on("data", (d) => (out += d));
@@ -318,7 +329,10 @@ function inSandbox(side: "legacy" | "congruent", view: View, setup: string[], jo
     const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
     child.on("close", (code) => {
       clearTimeout(timer);
-      if (child.pid) running.delete(child.pid);
+      if (child.pid) {
+        running.delete(child.pid);
+        mine.delete(child.pid);
+      }
       const line = out.split("\n").find((l) => l.startsWith("{"));
       if (line) resolve({ result: JSON.parse(line) as RunnerResult, ms: Date.now() - t0 });
       else {

@@ -38,8 +38,12 @@ const PER_SERVER = 160;
 /** An endpoint's identity, to group requests on one connection. */
 export const endpointKey = (e: Endpoint) => (e.socket ? `unix:${e.socket}` : `${e.tls ? "https" : "http"}://${e.host.includes(":") ? `[${e.host}]` : e.host}:${e.port}`);
 
-/** The addresses and ports a server block listens on, as a client reaches them. */
-export function endpoints(server: NginxNode): Endpoint[] {
+/**
+ * The addresses and ports a server block listens on, as a client reaches them. A wildcard listen
+ * (`listen 80`) is reached through an address no server names explicitly (`wildcard`): nginx
+ * gives a connection to 127.0.0.1 to the servers that listen on 127.0.0.1 itself, if any.
+ */
+export function endpoints(server: NginxNode, wildcard = { v4: "127.0.0.1", v6: "::1" }): Endpoint[] {
   const block = server.block ?? [];
   const sslOn = block.some((d) => d.name === "ssl" && unquote(d.args[0] ?? "") === "on");
   const listens = block.filter((d) => d.name === "listen");
@@ -66,12 +70,20 @@ export function endpoints(server: NginxNode): Endpoint[] {
       host = addr;
       port = 80;
     }
-    if (host === "*" || host === "0.0.0.0") host = "127.0.0.1";
-    else if (host === "::") host = "::1";
+    if (host === "*" || host === "0.0.0.0") host = wildcard.v4;
+    else if (host === "::") host = wildcard.v6;
     else if (host === "localhost") host = "127.0.0.1";
     if (!out.some((e) => e.host === host && e.port === port)) out.push({ host, port, tls });
   }
   return out;
+}
+
+/** Loopback addresses for reaching wildcard listens: ones no server block listens on by name. */
+export function wildcardAddresses(servers: NginxNode[]): { v4: string; v6: string } {
+  const named = new Set(servers.flatMap((s) => endpoints(s, { v4: "*", v6: "*" })).map((e) => e.host));
+  let k = 1;
+  while (named.has(`127.0.0.${k}`)) k++;
+  return { v4: `127.0.0.${k}`, v6: "::1" };
 }
 
 /** Host names a server block answers to, as a client would send them. */
@@ -162,10 +174,11 @@ export function deriveRequests(root: LegacyRoot, http: NginxNode[], servers: Ngi
   const probes: Probe[] = [];
   const base = { "accept-encoding": "gzip", "user-agent": "congruent-verify" };
   const seenDefault = new Set<string>();
+  const wildcard = wildcardAddresses(servers);
   const httpVars = constantVars(http);
   const httpRoot = http.find((n) => n.name === "root");
   for (const server of servers) {
-    const eps = endpoints(server);
+    const eps = endpoints(server, wildcard);
     const names = serverNames(server);
     const block = server.block ?? [];
     const vars = constantVars(block, httpVars);
