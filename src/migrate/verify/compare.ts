@@ -24,14 +24,19 @@ function relativeExpires(h: Record<string, string>): number | string | undefined
   return Number.isNaN(d) || Number.isNaN(x) ? e : Math.round((x - d) / 1000);
 }
 
-/** Equal, or both relative and within two seconds (a fixed date such as `expires max` moves against Date). */
-function sameExpires(a: number | string | undefined, b: number | string | undefined): boolean {
-  return a === b || (typeof a === "number" && typeof b === "number" && Math.abs(a - b) <= 2);
+/**
+ * The same date (`expires max`, `expires @15h`), or the same time after each answer's Date within
+ * two seconds (`expires 30d`: the two hosts answer seconds apart).
+ */
+function sameExpires(a: Record<string, string>, b: Record<string, string>): boolean {
+  if (a.expires === b.expires) return true;
+  const [x, y] = [relativeExpires(a), relativeExpires(b)];
+  return x === y || (typeof x === "number" && typeof y === "number" && Math.abs(x - y) <= 2);
 }
 
 const showExpires = (x: number | string | undefined) => (typeof x === "number" ? `Date + ${x} s` : x);
 
-export const describeProbe = (p: Probe) => `${p.method} ${p.endpoint.tls ? "https" : "http"}://${p.name}${p.path}${p.headers.upgrade ? " (Upgrade: websocket)" : ""} → ${endpointKey(p.endpoint)}`;
+const describeProbe = (p: Probe) => `${p.method} ${p.endpoint.tls ? "https" : "http"}://${p.name}${p.path}${p.headers.upgrade ? " (Upgrade: websocket)" : ""} → ${endpointKey(p.endpoint)}`;
 
 /** Every difference between the two hosts' answers to the same requests. */
 export function compareAnswers(probes: Probe[], legacy: Answer[], congruent: Answer[], volatileHeaders: ReadonlySet<string> = new Set()): BehaviourDifference[] {
@@ -57,12 +62,8 @@ export function compareAnswers(probes: Probe[], legacy: Answer[], congruent: Ans
       if (TIMELY.has(h)) continue;
       // Filled per request ($request_id…): there or not is what can be compared.
       if (volatileHeaders.has(h)) diff(`header ${h}`, a.headers[h] === undefined ? undefined : "(set)", b.headers[h] === undefined ? undefined : "(set)");
-      else
-      if (h === "expires") {
-        const [x, y] = [relativeExpires(a.headers), relativeExpires(b.headers)];
-        if (!sameExpires(x, y)) diff("header expires", showExpires(x), showExpires(y));
-      }
-      else diff(`header ${h}`, a.headers[h], b.headers[h]);
+      else if (h !== "expires") diff(`header ${h}`, a.headers[h], b.headers[h]);
+      else if (!sameExpires(a.headers, b.headers)) diff("header expires", showExpires(relativeExpires(a.headers)), showExpires(relativeExpires(b.headers)));
     }
     if (p.dynamic && a.bodyBytes && b.bodyBytes) return; // a status page's counters: its headers and status count
     if (a.bodySha256 !== b.bodySha256) out.push({ component: "nginx", subject, field: "body", legacy: preview(a), congruent: preview(b) });

@@ -19,7 +19,7 @@ import type { Blocker } from "../types.js";
 import { readVdb } from "../vdb.js";
 import { compareAnswers, compareSettings, type BehaviourDifference } from "./compare.js";
 import { findPostgres, inside, legacyMemcached, legacyNginx, legacyPostgres, legacyRedis, SCRATCH, type LegacyStart } from "./legacy-services.js";
-import { deriveRequests, endpoints, wildcardAddresses, type Probe } from "./requests.js";
+import { deriveRequests, endpoints, wildcardAddresses } from "./requests.js";
 import type { RunnerJob, RunnerResult, SettingsProbe } from "./runner.js";
 import { canSandbox, legacyView, newHostView, sandboxArgv, sh, type View } from "./sandbox.js";
 import { selfModule } from "./self.js";
@@ -184,9 +184,7 @@ export async function verifyPlan(opts: VerifyOptions): Promise<VerifyReport> {
     if (nginx) legacyStarts.push(legacyNginx(lview.root, nginx, { tcp: listens.filter((l) => !l.socket).map((l) => [l.host, l.port]), sockets: listens.flatMap((l) => (l.socket ? [l.socket] : [])) }));
     if (pg?.configFile) {
       progress("verify", "initdb of a fresh cluster for the legacy PostgreSQL");
-      // With --state the scratch cluster is kept there too: a second run skips initdb.
-      const template = opts.state ? path.join(path.resolve(opts.state), "cache", `verify-pg-template-${pg.major}`) : path.join(work, "pg-template");
-      legacyStarts.push(legacyPostgres(lview.root, pg, templateCluster(template, pg.major), pgPort));
+      legacyStarts.push(legacyPostgres(lview.root, pg, templateCluster(templateDir(pg.major, opts.state), pg.major), pgPort, path.join(work, "legacy")));
       legacySettings.postgresql = { host: `${SCRATCH}/pgsock`, port: pgPort };
     }
     if (redis?.configFile) {
@@ -285,26 +283,44 @@ function memcachedAt(planDir: string): { host: string; port: number } {
   return { host: listen === "0.0.0.0" ? "127.0.0.1" : listen === "::" ? "::1" : listen, port: json.port ?? 11211 };
 }
 
+/**
+ * Where the scratch cluster's template is kept: in --state's cache, else in a cache of this
+ * host's temp directory, by the server binary's identity. Only ever a read-only layer.
+ */
+function templateDir(major: string, state: string | undefined): string {
+  const binary = findPostgres(major);
+  const st = statSync(binary);
+  const id = `pg-${major}-${st.ino}-${st.size}-${Math.floor(st.mtimeMs)}`;
+  return state ? path.join(path.resolve(state), "cache", `verify-${id}`) : path.join(os.tmpdir(), "congruent-verify-cache", id);
+}
+
 /** A fresh cluster as the platform makes one (initdb, C.UTF-8), owned by postgres, to copy for the legacy server. */
 function templateCluster(dir: string, major: string): string {
   if (existsSync(dir)) return dir;
-  // initdb into a temporary name, renamed when complete: an interrupted run leaves no half cluster.
-  const temp = `${dir}.${process.pid}.tmp`;
-  rmSync(temp, { recursive: true, force: true });
-  const { uid, gid } = userIds("postgres");
-  mkdirSync(path.dirname(temp), { recursive: true, mode: 0o755 }); // the server runs as postgres: it passes through here
-  mkdirSync(temp, { mode: 0o700 });
-  spawnSync("chown", [`${uid}:${gid}`, temp]);
-  const argv = asUser("postgres", [path.join(path.dirname(findPostgres(major)), "initdb"), "-D", temp, "--no-sync", "-E", "UTF8", "--locale=C.UTF-8", "-U", "postgres", "--no-instructions"]);
-  const run = spawnSync(argv[0]!, argv.slice(1), { encoding: "utf8" });
-  if (run.status !== 0) {
-    rmSync(temp, { recursive: true, force: true });
-    throw new CongruentError("E_MIGRATE_VERIFY", `initdb of a scratch cluster failed: ${(run.stderr || String(run.error)).trim().split("\n").at(-1)}`);
-  }
+  // initdb runs as postgres, which may not pass through TMPDIR or --state (mkdtemp's 0700): it
+  // writes below /var/tmp (world-traversable), then the cluster moves into the cache complete,
+  // so an interrupted run leaves no half cluster there.
+  const scratch = mkdtempSync(path.join(existsSync("/var/tmp") ? "/var/tmp" : "/tmp", "congruent-initdb-"));
   try {
-    renameSync(temp, dir);
-  } catch {
-    rmSync(temp, { recursive: true, force: true }); // another run made it meanwhile
+    chmodSync(scratch, 0o755);
+    const temp = path.join(scratch, "data");
+    const { uid, gid } = userIds("postgres");
+    mkdirSync(temp, { mode: 0o700 });
+    spawnSync("chown", [`${uid}:${gid}`, temp]);
+    const argv = asUser("postgres", [path.join(path.dirname(findPostgres(major)), "initdb"), "-D", temp, "--no-sync", "-E", "UTF8", "--locale=C.UTF-8", "-U", "postgres", "--no-instructions"]);
+    const run = spawnSync(argv[0]!, argv.slice(1), { encoding: "utf8" });
+    if (run.status !== 0) throw new CongruentError("E_MIGRATE_VERIFY", `initdb of a scratch cluster failed: ${(run.stderr || String(run.error)).trim().split("\n").at(-1)}`);
+    mkdirSync(path.dirname(dir), { recursive: true });
+    const staged = `${dir}.${process.pid}.tmp`;
+    cpSync(temp, staged, { recursive: true, preserveTimestamps: true });
+    spawnSync("chown", ["-R", `${uid}:${gid}`, staged]);
+    try {
+      renameSync(staged, dir);
+    } catch {
+      rmSync(staged, { recursive: true, force: true }); // another run made it meanwhile
+    }
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
   }
   return dir;
 }

@@ -59,18 +59,21 @@ const asServer = (user: string, argv: string[]) => {
 
 /**
  * The legacy PostgreSQL configuration (its postgresql.conf, includes and the cluster's
- * postgresql.auto.conf) on a fresh cluster copied from `template`: the data stays where it is.
+ * postgresql.auto.conf) on a fresh cluster: an overlay of `template` (written into `scratch`, so
+ * one template serves every run), never the legacy data.
  */
-export function legacyPostgres(view: string, fact: PostgresqlFact, template: string, port: number): LegacyStart {
+export function legacyPostgres(view: string, fact: PostgresqlFact, template: string, port: number, scratch: string): LegacyStart {
   const bin = path.dirname(findPostgres(fact.major));
   const data = `${SCRATCH}/pgdata`;
   const { uid, gid } = userIds("postgres");
+  const [upper, work] = [path.join(scratch, "pg-upper"), path.join(scratch, "pg-work")];
   const setup = [
-    inside(view, `mkdir -p ${SCRATCH}/pgsock`),
-    // The template is outside the view: copy it to where the scratch directory resolves inside.
-    `cp -a ${sh(template)} "${view}$(chroot ${sh(view)} realpath -m ${data})"`,
+    `mkdir -p ${sh(upper)} ${sh(work)}`,
+    `chown ${uid}:${gid} ${sh(upper)} && chmod 700 ${sh(upper)}`,
+    inside(view, `mkdir -p ${SCRATCH}/pgsock ${data}`),
+    `mount -t overlay overlay -o ${sh(`lowerdir=${template},upperdir=${upper},workdir=${work}`)} "${view}$(chroot ${sh(view)} realpath ${data})"`,
     ...(fact.dataDir ? [inside(view, `[ -f ${sh(`${fact.dataDir}/postgresql.auto.conf`)} ] && cp ${sh(`${fact.dataDir}/postgresql.auto.conf`)} ${data}/ || true`)] : []),
-    inside(view, `printf 'local all all trust\\n' > ${SCRATCH}/pg_hba.conf && : > ${SCRATCH}/pg_ident.conf && chown -R ${uid}:${gid} ${SCRATCH}/pgsock ${data}`),
+    inside(view, `printf 'local all all trust\\n' > ${SCRATCH}/pg_hba.conf && : > ${SCRATCH}/pg_ident.conf && chown -R ${uid}:${gid} ${SCRATCH}/pgsock ${data}/postgresql.auto.conf 2>/dev/null; chown ${uid}:${gid} ${SCRATCH}/pgsock`),
   ];
   const argv = [path.join(bin, "postgres"), "-D", data, "-c", `config_file=${fact.configFile}`, "-c", `data_directory=${data}`, "-c", `hba_file=${SCRATCH}/pg_hba.conf`, "-c", `ident_file=${SCRATCH}/pg_ident.conf`, "-c", `unix_socket_directories=${SCRATCH}/pgsock`, "-c", "external_pid_file="];
   return { setup, services: [{ name: "legacy postgresql", argv: ["chroot", view, ...asServer("postgres", argv)], ready: { sockets: [`${SCRATCH}/pgsock/.s.PGSQL.${port}`] }, stopSignal: "SIGINT" }] };
