@@ -8,7 +8,6 @@ import { at, type Conversion, type LeftOut, type Requirement, type Snippet } fro
 import { GENTOO_NGINX, GENTOO_NGINX_BASES } from "./gentoo-nginx.js";
 import { canonicalNginx, canonicalServers, flatten } from "./nginx-canonical.js";
 import { serverKey } from "./nginx-config.js";
-
 import type { Blocker, NginxFact, NginxNode } from "./types.js";
 import { nginxSeconds, normalizeNginxSize } from "./units.js";
 

@@ -1,3 +1,4 @@
+import type { LeftOut } from "./conversion.js";
 import type { Plan } from "./plan.js";
 import { bytes, pct } from "./report.js";
 import type { ShadowDiff } from "./shadow-diff.js";
@@ -5,6 +6,8 @@ import type { Inventory } from "./types.js";
 import type { VerifyReport } from "./verify/index.js";
 
 const where = (p: { path: string; line?: number }) => `${p.path}${p.line ? `:${p.line}` : ""}`;
+
+const leftOutLine = (l: LeftOut) => `${l.component} ${l.key}${l.value ? ` ${l.value}` : ""}${l.from ? `  (${l.from})` : ""}: ${l.reason}${l.visible ? `; VISIBLE TO CLIENTS: ${l.visible}` : ""}`;
 
 /** `migrate inventory` for people: the shares, the hand-edited and unmanaged files, blockers, problems. */
 export function inventoryText(inv: Inventory): string {
@@ -40,7 +43,7 @@ export function planText(plan: Plan, out: string): string {
     "  snippets:",
     ...plan.snippets.map((s) => `    ${s.file}  ← ${s.from.slice(0, 3).join(", ")}${s.from.length > 3 ? ", …" : ""}`),
     `  left out on purpose (${plan.leftOut.length}):`,
-    ...plan.leftOut.map((l) => `    ${l.component} ${l.key}${l.value ? ` ${l.value}` : ""}${l.from ? `  (${l.from})` : ""}: ${l.reason}${l.visible ? `; VISIBLE TO CLIENTS: ${l.visible}` : ""}`),
+    ...plan.leftOut.map((l) => `    ${leftOutLine(l)}`),
     `  secrets to carry over (${plan.secrets.length}; values never copied):`,
     ...plan.secrets.map((s) => `    ${s.component} ${s.name}  (${s.from}) → ${s.carryTo}`),
     `  data to carry over: ${plan.data.length} paths, ${bytes(plan.data.reduce((n, x) => n + x.bytes, 0))} (carry-over.list)`,
@@ -62,7 +65,7 @@ export function diffText(d: ShadowDiff): string {
   for (const x of d.differences) lines.push(`  ${x.key}\n    legacy:    ${x.legacy ?? "(not set)"}\n    congruent: ${x.congruent ?? "(not set)"}\n    ${x.reason}`);
   if (d.leftOut.length) {
     lines.push(`left out on purpose, not compared (${d.leftOut.length}):`);
-    for (const l of d.leftOut) lines.push(`  ${l.component} ${l.key}${l.value ? ` ${l.value}` : ""}${l.from ? `  (${l.from})` : ""}: ${l.reason}${l.visible ? `; VISIBLE TO CLIENTS: ${l.visible}` : ""}`);
+    for (const l of d.leftOut) lines.push(`  ${leftOutLine(l)}`);
   }
   for (const p of d.problems) lines.push(`problem: ${where(p)}: ${p.message}`);
   lines.push(d.empty ? "no differences: for everything the plan migrated, the cut-over changes nothing the customer can see" : `${d.differences.length} difference${d.differences.length === 1 ? "" : "s"}`);

@@ -136,7 +136,7 @@ server {
     execFileSync("cp", ["-a", `${out}/.`, tampered]);
     for (const f of readdirSync(path.join(tampered, "local/nginx"))) {
       const file = path.join(tampered, "local/nginx", f);
-      writeFileSync(file, readFileSync(file, "utf8").replace(/keepalive_timeout 75 20;/g, "").replace(/    types \{[^}]*\}\n/gs, "").replace('"" "no-store";', '"x" "no-store";'));
+      writeFileSync(file, readFileSync(file, "utf8").replace(/keepalive_timeout 75 20;/g, "").replace(/ {4}types \{[^}]*\}\n/gs, "").replace('"" "no-store";', '"x" "no-store";'));
     }
     const r = await cli(["migrate", "verify", "--root", root, "--plan", tampered, "--json"]);
     expect(r.code).toBe(2);

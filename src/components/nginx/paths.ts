@@ -17,7 +17,7 @@ const CONF = [
 export const PATH_DIRECTIVES: ReadonlyMap<string, PathBase> = new Map([...PREFIX.map((d) => [d, "prefix"] as const), ...CONF.map((d) => [d, "conf"] as const)]);
 
 /** Values of a path directive that name no file: `access_log off`, `error_log stderr`, `syslog:server=…`. */
-export function namesNoFile(value: string): boolean {
+function namesNoFile(value: string): boolean {
   return value === "off" || value === "stderr" || /^(syslog|memory):/.test(value) || value.startsWith("data:") || value.startsWith("engine:");
 }
 

@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 let installed: Set<string> | undefined;
 
 /** A locale name as glibc matches it: the codeset lower-cased without dashes (`en_US.UTF-8` = `en_US.utf8`). */
-export function normalizeLocale(name: string): string {
+function normalizeLocale(name: string): string {
   const m = /^([^.@]*)(?:\.([^@]*))?(@.*)?$/.exec(name.trim());
   if (!m) return name;
   return `${m[1]}${m[2] !== undefined ? `.${m[2].toLowerCase().replace(/[-_]/g, "")}` : ""}${m[3] ?? ""}`;

@@ -29,7 +29,7 @@ export interface Probe {
 }
 
 // A name no server block lists: the endpoint's default server answers it.
-export const UNKNOWN_NAME = "unknown.congruent-verify.invalid";
+const UNKNOWN_NAME = "unknown.congruent-verify.invalid";
 const MISSING = "/congruent-verify-missing";
 const PASSES = ["proxy_pass", "fastcgi_pass", "uwsgi_pass", "scgi_pass", "grpc_pass", "memcached_pass"];
 // Per server block: enough to cover its locations and files, bounded so a host with many names stays quick.
@@ -87,7 +87,7 @@ export function wildcardAddresses(servers: NginxNode[]): { v4: string; v6: strin
 }
 
 /** Host names a server block answers to, as a client would send them. */
-export function serverNames(server: NginxNode): string[] {
+function serverNames(server: NginxNode): string[] {
   const names: string[] = [];
   for (const d of (server.block ?? []).filter((x) => x.name === "server_name")) {
     for (const raw of d.args.map(unquote)) {

@@ -108,54 +108,61 @@ function decodePairs(b: Buffer): [string, string][] {
   return out;
 }
 
-/** uwsgi: a 4-byte header, the variables with 2-byte lengths, then the body; a raw HTTP answer. */
-function uwsgiStub(): net.Server {
+/**
+ * A stream stub that reads the whole request before answering once: `answer` sees what has come so
+ * far and returns the reply when it is complete, undefined while it waits for more.
+ */
+function wholeRequest(answer: (buf: Buffer) => string | undefined): net.Server {
   return net.createServer((socket) => {
     let buf = Buffer.alloc(0);
     let done = false;
     socket.on("data", (d: Buffer) => {
       buf = Buffer.concat([buf, d]);
-      if (done || buf.length < 4) return;
-      const size = buf.readUInt16LE(1);
-      if (buf.length < 4 + size) return;
-      const vars: [string, string][] = [];
-      for (let i = 4; i < 4 + size; ) {
-        const kl = buf.readUInt16LE(i);
-        const k = buf.subarray(i + 2, i + 2 + kl).toString();
-        const vl = buf.readUInt16LE(i + 2 + kl);
-        vars.push([k, buf.subarray(i + 4 + kl, i + 4 + kl + vl).toString()]);
-        i += 4 + kl + vl;
-      }
-      const want = Number(vars.find(([k]) => k === "CONTENT_LENGTH")?.[1] ?? 0);
-      if (buf.length < 4 + size + want) return;
+      const reply = done ? undefined : answer(buf);
+      if (reply === undefined) return;
       done = true;
-      const body = echoBody("uwsgi", vars.map(([k, v]) => pair(k, v, "=")), want);
-      socket.end(`HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      socket.end(reply);
     });
     socket.on("error", () => socket.destroy());
   });
 }
 
+const contentLength = (vars: [string, string][]) => Number(vars.find(([k]) => k === "CONTENT_LENGTH")?.[1] ?? 0);
+
+/** uwsgi: a 4-byte header, the variables with 2-byte lengths, then the body; a raw HTTP answer. */
+function uwsgiStub(): net.Server {
+  return wholeRequest((buf) => {
+    if (buf.length < 4) return undefined;
+    const size = buf.readUInt16LE(1);
+    if (buf.length < 4 + size) return undefined;
+    const vars: [string, string][] = [];
+    for (let i = 4; i < 4 + size; ) {
+      const kl = buf.readUInt16LE(i);
+      const k = buf.subarray(i + 2, i + 2 + kl).toString();
+      const vl = buf.readUInt16LE(i + 2 + kl);
+      vars.push([k, buf.subarray(i + 4 + kl, i + 4 + kl + vl).toString()]);
+      i += 4 + kl + vl;
+    }
+    const want = contentLength(vars);
+    if (buf.length < 4 + size + want) return undefined;
+    const body = echoBody("uwsgi", vars.map(([k, v]) => pair(k, v, "=")), want);
+    return `HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+  });
+}
+
 /** SCGI: a netstring of NUL-separated headers, then the body; a CGI-style answer. */
 function scgiStub(): net.Server {
-  return net.createServer((socket) => {
-    let buf = Buffer.alloc(0);
-    let done = false;
-    socket.on("data", (d: Buffer) => {
-      buf = Buffer.concat([buf, d]);
-      const colon = buf.indexOf(":");
-      if (done || colon < 0) return;
-      const size = Number(buf.subarray(0, colon).toString());
-      if (buf.length < colon + 1 + size + 1) return;
-      const parts = buf.subarray(colon + 1, colon + 1 + size).toString().split("\0");
-      const vars: [string, string][] = [];
-      for (let i = 0; i + 1 < parts.length; i += 2) vars.push([parts[i]!, parts[i + 1]!]);
-      const want = Number(vars.find(([k]) => k === "CONTENT_LENGTH")?.[1] ?? 0);
-      if (buf.length < colon + 2 + size + want) return;
-      done = true;
-      socket.end(`Status: 200 OK\r\nContent-Type: text/plain\r\n\r\n${echoBody("scgi", vars.map(([k, v]) => pair(k, v, "=")), want)}`);
-    });
-    socket.on("error", () => socket.destroy());
+  return wholeRequest((buf) => {
+    const colon = buf.indexOf(":");
+    if (colon < 0) return undefined;
+    const size = Number(buf.subarray(0, colon).toString());
+    if (buf.length < colon + 1 + size + 1) return undefined;
+    const parts = buf.subarray(colon + 1, colon + 1 + size).toString().split("\0");
+    const vars: [string, string][] = [];
+    for (let i = 0; i + 1 < parts.length; i += 2) vars.push([parts[i]!, parts[i + 1]!]);
+    const want = contentLength(vars);
+    if (buf.length < colon + 2 + size + want) return undefined;
+    return `Status: 200 OK\r\nContent-Type: text/plain\r\n\r\n${echoBody("scgi", vars.map(([k, v]) => pair(k, v, "=")), want)}`;
   });
 }
 
