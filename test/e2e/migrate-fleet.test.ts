@@ -45,8 +45,11 @@ async function migrate(h: FleetHost, index: number): Promise<Outcome> {
   }
   const requests = report?.requests ?? 0;
   const out = { host: h.host, config: h.nginx, requests };
-  if (plan.blockers.length) return { ...out, verdict: "blocked", why: plan.blockers.map((b) => `${b.kind}: ${b.detail}`).join("; ") };
-  rmSync(dir, { recursive: true, force: true });
+  if (plan.blockers.length) {
+    rmSync(dir, { recursive: true, force: true });
+    return { ...out, verdict: "blocked", why: plan.blockers.map((b) => `${b.kind}: ${b.detail}`).join("; ") };
+  }
+  if (plan.build.ok && report?.identical && verify.code === 0) rmSync(dir, { recursive: true, force: true }); // what is unexplained stays, to look at
   if (plan.build.ok && report?.identical && verify.code === 0) return { ...out, verdict: "identical", why: "" };
   const first = report?.differences[0];
   const why = !plan.build.ok ? `plan does not build: ${plan.build.error}` : first ? `${first.component} ${first.field} ${first.subject}: ${first.legacy} → ${first.congruent} (${report!.differences.length} differences)` : `verify exited ${verify.code}: ${verify.stderr.trim().split("\n").at(-1)}`;

@@ -71,22 +71,41 @@ describe.skipIf(!sandbox.ok)(`congruent migrate verify${sandbox.ok ? "" : ` (ski
     expect(noRoot.stderr).toContain("not a directory (the legacy host's root)");
   });
 
-  it("killed with SIGKILL while both hosts run, leaves no process behind", async () => {
-    // Its scratch directory is below this TMPDIR: every server it starts names it.
+  /** Start a verify with its scratch below a TMPDIR of its own, and wait until both hosts run. */
+  async function verifyRunning(): Promise<{ child: ReturnType<typeof spawn>; tmp: string }> {
+    // Every server it starts names that directory: what is left of the run is what names it.
     const tmp = tempDir("verify-kill-");
     const child = spawn(process.execPath, [CLI, "migrate", "verify", "--root", root, "--plan", plan], { env: { ...process.env, TMPDIR: tmp }, stdio: ["ignore", "ignore", "pipe"] });
     await new Promise<void>((resolve, reject) => {
       let err = "";
-      child.stderr.on("data", (d) => {
+      child.stderr!.on("data", (d) => {
         err += d;
         if (/sending \d+ requests/.test(err)) resolve();
       });
       child.on("exit", () => reject(new Error(`verify ended before it sent requests: ${err}`)));
     });
     expect(processesUnder(tmp).length).toBeGreaterThan(0);
-    process.kill(child.pid!, "SIGKILL");
+    return { child, tmp };
+  }
+
+  async function noneLeft(tmp: string): Promise<void> {
     const deadline = Date.now() + 15_000;
     while (processesUnder(tmp).length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect(processesUnder(tmp)).toEqual([]);
+  }
+
+  it("killed with SIGKILL while both hosts run, leaves no process behind", async () => {
+    const { child, tmp } = await verifyRunning();
+    process.kill(child.pid!, "SIGKILL");
+    await noneLeft(tmp);
+  });
+
+  it("interrupted (SIGTERM) while both hosts run, stops every server by PID and removes its scratch directory", async () => {
+    const { child, tmp } = await verifyRunning();
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    process.kill(child.pid!, "SIGTERM");
+    expect(await exited).toBe(143);
+    await noneLeft(tmp);
+    expect(readdirSync(tmp).filter((f) => f.startsWith("congruent-verify-") && f !== "congruent-verify-cache")).toEqual([]);
   });
 });

@@ -54,8 +54,9 @@ export interface VerifyOptions {
 }
 
 // Processes this run started, stopped by PID on an interrupt (each is an unshare whose namespace
-// dies with it: everything started inside goes too).
+// dies with it: everything started inside goes too), and its scratch directories, removed then.
 const running = new Set<number>();
+const scratch = new Set<string>();
 let handlers = false;
 function stopOnSignal(): void {
   if (handlers) return;
@@ -63,10 +64,14 @@ function stopOnSignal(): void {
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
     process.on(signal, () => {
       for (const pid of running) kill(pid);
+      for (const dir of scratch) removeScratch(dir);
       process.exit(signal === "SIGINT" ? 130 : 143);
     });
   }
 }
+
+// A sandbox's last processes may still be going away when unshare returns: retry briefly.
+const removeScratch = (dir: string) => rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
 
 function kill(pid: number): void {
   try {
@@ -108,6 +113,7 @@ export async function verifyPlan(opts: VerifyOptions): Promise<VerifyReport> {
   const memcached = roles.has("memcached") && running_.has("memcached") ? readMemcached(root, true).memcached : null;
 
   const work = mkdtempSync(path.join(os.tmpdir(), "congruent-verify-"));
+  scratch.add(work);
   // The sandboxes this run started: stopped by PID whatever happens (their namespaces die with them).
   const mine = new Set<number>();
   chmodSync(work, 0o755); // the servers run as their own users and reach their files through here
@@ -232,8 +238,8 @@ export async function verifyPlan(opts: VerifyOptions): Promise<VerifyReport> {
     };
   } finally {
     for (const pid of mine) kill(pid);
-    // A sandbox's last processes may still be going away when unshare returns: retry briefly.
-    rmSync(work, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
+    removeScratch(work);
+    scratch.delete(work);
   }
 }
 
