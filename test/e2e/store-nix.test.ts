@@ -10,6 +10,7 @@ import { runStoreConformance } from "../../src/store/engine.case.js";
 import { NixStore } from "../../src/store/engines/nix/index.js";
 import { readTree, removeTree } from "../../src/store/nar.js";
 import { sourcePath } from "../../src/store/path-hash.js";
+import { nixEnv } from "../support/nix.js";
 
 // Real Nix 2.8, always on a store rooted in a temp dir: the machine's /nix is never touched.
 const env = { ...process.env, NIX_CONFIG: "substituters =\nexperimental-features = nix-command" };
@@ -67,10 +68,30 @@ describe.skipIf(!hasNix)("interop with nix-store --add", () => {
 let n = 0;
 describe.skipIf(!hasNix)("nix engine", () => {
   runStoreConformance({
-    name: "nix",
+    name: "nix (chroot store, nix-store --store DIR)",
     create() {
       const storeUri = path.join(tmp, `conformance-${n++}`);
       return { engine: new NixStore({ storeUri }), realPath: (p) => path.join(storeUri, p), cleanup: () => removeTree(storeUri) };
+    },
+  });
+
+  // The store build and switch use: Nix's own variables put the whole store in a temp dir,
+  // so its paths are real paths (as /nix/store is on a host).
+  runStoreConformance({
+    name: "nix (NIX_STORE_DIR and NIX_STATE_DIR)",
+    create() {
+      const root = path.join(tmp, `conformance-${n++}`);
+      const saved = { ...process.env };
+      Object.assign(process.env, nixEnv(root));
+      return {
+        engine: new NixStore(),
+        realPath: (p) => p,
+        cleanup: () => {
+          for (const k of Object.keys(nixEnv(root))) process.env[k] = saved[k] ?? "";
+          for (const k of Object.keys(nixEnv(root))) if (saved[k] === undefined) delete process.env[k];
+          removeTree(root);
+        },
+      };
     },
   });
 });
