@@ -1,4 +1,5 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, rmSync } from "node:fs";
 import path from "node:path";
 
 /** Nix 2.8 from Debian's nix-bin is installed (scripts/install-deps.sh). */
@@ -18,5 +19,37 @@ export function nixEnv(root: string): Record<string, string> {
     NIX_STATE_DIR: path.join(root, "nix", "var", "nix"),
     NIX_LOG_DIR: path.join(root, "nix", "var", "log", "nix"),
     NIX_CONFIG: "substituters =\nsandbox = false\nbuild-users-group =\nexperimental-features = nix-command",
+  };
+}
+
+export interface NixDaemon {
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * A nix-daemon for the store `env` roots, as a multi-user Nix install runs one: users other
+ * than root reach that store through it. Started in its own process group, so stop() also
+ * ends the per-connection daemons it forks.
+ *
+ * @example const daemon = await startNixDaemon(nixEnv(root)); …; await daemon.stop();
+ */
+export async function startNixDaemon(env: Record<string, string>): Promise<NixDaemon> {
+  const socket = path.join(env.NIX_STATE_DIR!, "daemon-socket", "socket");
+  const child = spawn("nix-daemon", [], { env: { ...process.env, ...env }, detached: true, stdio: "ignore" });
+  const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
+  for (let i = 0; i < 100 && !existsSync(socket); i++) await new Promise((r) => setTimeout(r, 50));
+  if (!existsSync(socket)) throw new Error(`nix-daemon did not create ${socket}`);
+  return {
+    pid: child.pid!,
+    stop: async () => {
+      try {
+        process.kill(-child.pid!, "SIGTERM");
+      } catch {
+        return; // already gone
+      }
+      await exited;
+      rmSync(socket, { force: true }); // a stale socket would send clients to a daemon that is gone
+    },
   };
 }
