@@ -100,8 +100,10 @@ export class NixStore implements StoreEngine {
 
   /** `nix-store --add-root`: Nix writes the link and an indirect root in its gcroots/auto/. */
   async linkRoot(link: string, storePath: string): Promise<void> {
-    if (!this.has(storePath)) throw new CongruentError("E_STORE_MISSING", `${storePath} is not a valid path in ${this.storeDir}`);
+    if (!parseStorePath(storePath, this.storeDir)) throw new CongruentError("E_STORE_MISSING", `${storePath} is not a path in ${this.storeDir}`);
     fs.mkdirSync(path.dirname(link), { recursive: true });
+    // A valid path is "realised" already: this only adds the root. An invalid one is not built (no
+    // derivation), and Nix says it does not know how.
     nixStoreOk(this.storeUri, ["--realise", storePath, "--add-root", link]);
   }
 
