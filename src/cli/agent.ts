@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { hostname } from "node:os";
 import path from "node:path";
 import { CongruentError } from "../errors.js";
-import { HEALTH_HELP, healthTimeoutMs, localDir, openStateStore, report, stateDir, STORE_HELP } from "./common.js";
+import { engineName, HEALTH_HELP, healthTimeoutMs, localDir, openStateStore, report, stateDir, STORE_HELP } from "./common.js";
 import { DIRECTORY_HELP, directoryUrl, readToken } from "./directory-client.js";
 
 interface ManageCliOptions {
@@ -139,15 +139,16 @@ Example:
     .option("--token-file <file>", "this host's token file", "/etc/congruent/token")
     .option("--name <host>", "this host's name in the directory (default the short host name)")
     .option("--state <dir>", "state directory (default $CONGRUENT_STATE or /var/lib/congruent)")
+    .option("--store <engine>", STORE_HELP)
     .option("--local <dir>", "root of the integration points (default $CONGRUENT_LOCAL or /etc/local)")
     .option("--no-enable", "write the units only; do not run systemctl")
     .option("--json", "print {written: [...], enabled} as JSON")
-    .action(async (opts: { unitDir: string; directory?: string; tokenFile: string; name?: string; state?: string; local?: string; enable: boolean; json?: boolean }) => {
+    .action(async (opts: { unitDir: string; directory?: string; tokenFile: string; name?: string; state?: string; store?: string; local?: string; enable: boolean; json?: boolean }) => {
       const { installUnits } = await import("../agent/install.js");
       const out = await installUnits({
         unitDir: opts.unitDir,
         enable: opts.enable,
-        values: { node: process.execPath, cli: path.resolve(process.argv[1]!), state: stateDir(opts), local: localDir(opts), directory: directoryUrl(opts), tokenFile: path.resolve(opts.tokenFile), name: opts.name ?? hostname().split(".")[0]! },
+        values: { node: process.execPath, cli: path.resolve(process.argv[1]!), state: stateDir(opts), store: await engineName(opts), local: localDir(opts), directory: directoryUrl(opts), tokenFile: path.resolve(opts.tokenFile), name: opts.name ?? hostname().split(".")[0]! },
       });
       report(opts.json, out, () => [`wrote ${out.written.join(", ")}`, out.enabled ? "enabled congruent-manage.timer" : `timer not enabled: ${out.why}`].join("\n"));
     });
