@@ -97,7 +97,8 @@ export async function collectStorePaths(opts: CollectOptions): Promise<Collected
   // The Nix store nix-store uses (a chroot one's paths are /nix/store/… too).
   const { nixLocations } = await import("../store/engines/nix/locations.js");
   const nixStore = nixLocations(nixStoreUri).storeDir;
-  const storeDir = path.resolve(opts.storeDir ?? defaultStoreDir([...given, ...(opts.profiles ?? []).map((p) => profileLink(p, opts.stateDir))], opts.stateDir, nixStore));
+  const links = [...(opts.system ? ["system"] : []), ...(opts.profiles ?? [])].map((p) => profileLink(p, opts.stateDir));
+  const storeDir = path.resolve(opts.storeDir ?? defaultStoreDir([...given, ...links], opts.stateDir, nixStore));
   const nix = storeDir === nixStore || storeDir === "/nix/store";
   const { openStore } = await import("../store/index.js");
   const engine: StoreEngine = nix

@@ -10,7 +10,7 @@ import { runSwitchSuite } from "./nginx-switch.case.js";
 const nix = (env: Record<string, string>, args: string[]) => execFileSync(args[0]!, args.slice(1), { env: { ...process.env, ...env } }).toString();
 const valid = (env: Record<string, string>, p: string) => spawnSync("nix-store", ["--check-validity", p], { env: { ...process.env, ...env } }).status === 0;
 const nixGc = (env: Record<string, string>) => nix(env, ["nix-store", "--gc"]);
-const envFor = (root: string) => ({ ...nixEnv(root), CONGRUENT_STORE: "nix" });
+const envFor = (root: string): Record<string, string> => ({ ...nixEnv(root), CONGRUENT_STORE: "nix" });
 
 describe.skipIf(!hasNix)("the switch suite on real Nix", () => {
   runSwitchSuite({
@@ -68,6 +68,12 @@ describe.skipIf(!hasNix)("generations in a real Nix store (--store nix)", () => 
     expect(valid(env, gens[1]!.generation)).toBe(false);
     expect(valid(env, gens[0]!.generation)).toBe(true);
     expect((await cliJson<{ number: number }[]>(["generations", "--state", state], env)).map((g) => g.number)).toEqual([1]);
+  });
+
+  it("vulnscan --system scans the generation in the Nix store", async () => {
+    const r = await cli(["vulnscan", "--system", "--state", state, "--cache-dir", path.join(root, "vulnscan"), "--json"], env);
+    expect(r.stderr).not.toContain("not in the store");
+    expect(r.code).toBe(3); // its paths are configuration, no versioned packages: nothing to match
   });
 
   it("a state directory stays with its engine", async () => {
