@@ -1,17 +1,17 @@
 import { execFileSync } from "node:child_process";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { readSystem } from "../../src/generation/metadata.js";
 import { cli, freePort, httpGet, tempDir, vhost, writeSnippet } from "../helpers.js";
 import { startDirectory, type RunningDirectory } from "../support/directory.js";
-import { hasNix, nixEnv } from "../support/nix.js";
+import { describeWithNix, nixEnv } from "../support/nix.js";
 
 interface ManageOut {
   report: { result: string; generation: string | null };
 }
 
 /** The agent on the nix engine: a real directory, real Nix in a temp store, a real nginx. */
-describe.skipIf(!hasNix)("manage --store nix", () => {
+describeWithNix("manage --store nix", () => {
   const root = tempDir("agent-nix-");
   const state = path.join(root, "state");
   const local = path.join(root, "local");

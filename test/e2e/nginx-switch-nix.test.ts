@@ -1,9 +1,9 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, expect, it } from "vitest";
 import { readSystem } from "../../src/generation/metadata.js";
 import { cli, cliJson, freePort, httpGet, tempDir, vhost, writeHost, writeSnippet, type SwitchOut } from "../helpers.js";
-import { hasNix, nixEnv } from "../support/nix.js";
+import { describeWithNix, nixEnv } from "../support/nix.js";
 import { runSwitchSuite } from "./nginx-switch.case.js";
 
 // Real Nix 2.8 with a whole store rooted in each test's own directory, never the machine's /nix.
@@ -12,7 +12,7 @@ const valid = (env: Record<string, string>, p: string) => spawnSync("nix-store",
 const nixGc = (env: Record<string, string>) => nix(env, ["nix-store", "--gc"]);
 const envFor = (root: string): Record<string, string> => ({ ...nixEnv(root), CONGRUENT_STORE: "nix" });
 
-describe.skipIf(!hasNix)("the switch suite on real Nix", () => {
+describeWithNix("the switch suite on real Nix", () => {
   runSwitchSuite({
     name: "nix",
     env: envFor,
@@ -28,7 +28,7 @@ describe.skipIf(!hasNix)("the switch suite on real Nix", () => {
   });
 });
 
-describe.skipIf(!hasNix)("generations in a real Nix store (--store nix)", () => {
+describeWithNix("generations in a real Nix store (--store nix)", () => {
   const root = tempDir("switch-nix-");
   const state = path.join(root, "state");
   const local = path.join(root, "local");

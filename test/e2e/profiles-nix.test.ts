@@ -1,11 +1,11 @@
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { account } from "../../src/profiles/account.js";
 import { cli, tempDir } from "../helpers.js";
-import { hasNix, nixEnv, startNixDaemon, type NixDaemon } from "../support/nix.js";
-import { ALICE, BOB, cliAs, runProfileSuite, type ProfileOut } from "./profiles.case.js";
+import { describeWithNix, nixEnv, startNixDaemon, type NixDaemon } from "../support/nix.js";
+import { ALICE, BOB, cliAs, describeAsRoot, runProfileSuite, type ProfileOut } from "./profiles.case.js";
 
 // Real Nix 2.8 and its daemon (users other than root reach the store through it, as on a
 // multi-user install), on a store rooted in each test's own directory, never the machine's /nix.
@@ -21,7 +21,7 @@ async function nixSetup(root: string) {
   return { env, daemon, profilesDir: path.join(env.NIX_STATE_DIR!, "profiles"), storeDir: env.NIX_STORE_DIR! };
 }
 
-describe.skipIf(!hasNix)("profiles on real Nix", () => {
+describeWithNix("profiles on real Nix", () => {
   runProfileSuite({
     name: "nix",
     async setup(root) {
@@ -43,7 +43,7 @@ describe.skipIf(!hasNix)("profiles on real Nix", () => {
 const hello = (version: string, script = "") =>
   `derivation { name = "hello-${version}"; system = builtins.currentSystem; builder = "/bin/sh"; args = [ "-c" "${script}/bin/mkdir -p $out/bin; echo '#!/bin/sh' > $out/bin/hello; echo 'echo hello ${version}' >> $out/bin/hello; /bin/chmod +x $out/bin/hello" ]; }\n`;
 
-describe.skipIf(!hasNix)("a user's default.nix builds into their profile (nix-build, offline)", () => {
+describeWithNix("a user's default.nix", () => describeAsRoot("builds into their profile (nix-build, offline)", () => {
   const root = tempDir("profiles-nix-build-");
   fs.chmodSync(root, 0o755);
   let env: Record<string, string>;
@@ -131,4 +131,4 @@ describe.skipIf(!hasNix)("a user's default.nix builds into their profile (nix-bu
     expect(await profile(["switch", "--user", ALICE, "--file", project("v5", hello("5.0"))])).toMatchObject({ generation: 3, previous: 1 });
     expect(hi()).toBe("hello 5.0\n");
   });
-});
+}));

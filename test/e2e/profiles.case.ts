@@ -25,6 +25,12 @@ export interface EngineUnderTest {
   stop(): Promise<void>;
 }
 
+/** `describe`, or a skipped one saying why unless root runs it: runuser and chown to other users need root (CI runs as root). */
+export function describeAsRoot(title: string, fn: () => void): void {
+  if (process.getuid?.() === 0) describe(title, fn);
+  else describe.skip(`${title} (skipped: needs root, to act for and as other users)`, fn);
+}
+
 /** Two system users every Debian has (base-passwd): the test creates no account. */
 export const ALICE = "www-data";
 export const BOB = "nobody";
@@ -70,7 +76,7 @@ function pkg(root: string, name: string, text: string, extra: Record<string, str
  * @example runProfileSuite({ name: "embedded", setup: async (root) => … })
  */
 export function runProfileSuite(engine: ProfileEngine): void {
-  describe(`per-user profiles from store paths (store: ${engine.name})`, () => {
+  describeAsRoot(`per-user profiles from store paths (store: ${engine.name})`, () => {
     const root = tempDir("profiles-");
     fs.chmodSync(root, 0o755); // the users read their lists and run the CLI from here
     let e: EngineUnderTest;

@@ -1,6 +1,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, rmSync } from "node:fs";
 import path from "node:path";
+import { describe } from "vitest";
 
 /** Nix 2.8 from Debian's nix-bin is installed (scripts/install-deps.sh). */
 export const hasNix = spawnSync("nix-store", ["--version"]).status === 0;
@@ -52,4 +53,14 @@ export async function startNixDaemon(env: Record<string, string>): Promise<NixDa
       rmSync(socket, { force: true }); // a stale socket would send clients to a daemon that is gone
     },
   };
+}
+
+/**
+ * `describe`, or a skipped one whose title says why when Nix is not installed.
+ *
+ * @example describeWithNix("generations in a real Nix store", () => { … })
+ */
+export function describeWithNix(title: string, fn: () => void): void {
+  if (hasNix) describe(title, fn);
+  else describe.skip(`${title} (skipped: nix-store is not installed; scripts/install-deps.sh installs nix-bin)`, fn);
 }
