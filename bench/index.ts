@@ -2,6 +2,7 @@ import { benchAgentUnchanged } from "./agent-unchanged.js";
 import { benchDirectoryPoll } from "./directory-poll.js";
 import { benchMigrate } from "./migrate.js";
 import { benchPostgresqlReload } from "./postgresql-reload.js";
+import { benchProfileSwitch } from "./profile-switch.js";
 import { benchSwitchUnchanged } from "./switch-unchanged.js";
 import { benchUserscan } from "./userscan.js";
 import { benchVulnscan } from "./vulnscan.js";
@@ -17,6 +18,7 @@ const benches: Record<string, () => Promise<void>> = {
   vulnscan: benchVulnscan,
   "postgresql-reload": benchPostgresqlReload,
   migrate: benchMigrate,
+  "profile-switch": benchProfileSwitch,
 };
 if (only && !(only in benches)) {
   console.error(`unknown benchmark "${only}"; known: ${Object.keys(benches).join(", ")}`);

@@ -5,6 +5,8 @@ export interface UnitValues {
   node: string;
   cli: string;
   state: string;
+  /** The store engine (embedded or nix). */
+  store: string;
   local: string;
   directory: string;
   tokenFile: string;

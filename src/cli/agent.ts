@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { hostname } from "node:os";
 import path from "node:path";
 import { CongruentError } from "../errors.js";
-import { HEALTH_HELP, healthTimeoutMs, localDir, report, stateDir } from "./common.js";
+import { engineName, HEALTH_HELP, healthTimeoutMs, localDir, openStateStore, report, stateDir, STORE_HELP } from "./common.js";
 import { DIRECTORY_HELP, directoryUrl, readToken } from "./directory-client.js";
 
 interface ManageCliOptions {
@@ -10,6 +10,7 @@ interface ManageCliOptions {
   tokenFile?: string;
   name?: string;
   state?: string;
+  store?: string;
   local?: string;
   once?: boolean;
   force?: boolean;
@@ -31,7 +32,6 @@ async function runOnce(opts: ManageCliOptions): Promise<number> {
   const state = stateDir(opts);
   const name = opts.name ?? hostname().split(".")[0]!;
   const { DirectoryClient } = await import("../directory/client.js");
-  const { openStore } = await import("../store/index.js");
   const { openServiceManager } = await import("../services/index.js");
   const { manageOnce } = await import("../agent/manage.js");
   const { outbox } = await import("../agent/saved.js");
@@ -61,7 +61,7 @@ async function runOnce(opts: ManageCliOptions): Promise<number> {
       stateDir: state,
       localDir: localDir(opts),
       directory,
-      store: openStore({ stateDir: state }),
+      store: await openStateStore(opts),
       manager: await openServiceManager({ stateDir: state }),
       force: opts.force,
       healthTimeoutMs: healthTimeoutMs(opts),
@@ -90,6 +90,7 @@ export function registerAgent(program: Command): void {
     .option("--token-file <file>", "this host's token (default $CONGRUENT_TOKEN)")
     .option("--name <host>", "this host's name in the directory (default the short host name)")
     .option("--state <dir>", "state directory (default $CONGRUENT_STATE or /var/lib/congruent)")
+    .option("--store <engine>", STORE_HELP)
     .option("--local <dir>", "root of the integration points (default $CONGRUENT_LOCAL or /etc/local)")
     .option("--once", "one run, then exit (what the systemd timer does)")
     .option("--force", "apply restarts now, even outside the maintenance window, and try again a generation whose activation failed")
@@ -138,15 +139,16 @@ Example:
     .option("--token-file <file>", "this host's token file", "/etc/congruent/token")
     .option("--name <host>", "this host's name in the directory (default the short host name)")
     .option("--state <dir>", "state directory (default $CONGRUENT_STATE or /var/lib/congruent)")
+    .option("--store <engine>", STORE_HELP)
     .option("--local <dir>", "root of the integration points (default $CONGRUENT_LOCAL or /etc/local)")
     .option("--no-enable", "write the units only; do not run systemctl")
     .option("--json", "print {written: [...], enabled} as JSON")
-    .action(async (opts: { unitDir: string; directory?: string; tokenFile: string; name?: string; state?: string; local?: string; enable: boolean; json?: boolean }) => {
+    .action(async (opts: { unitDir: string; directory?: string; tokenFile: string; name?: string; state?: string; store?: string; local?: string; enable: boolean; json?: boolean }) => {
       const { installUnits } = await import("../agent/install.js");
       const out = await installUnits({
         unitDir: opts.unitDir,
         enable: opts.enable,
-        values: { node: process.execPath, cli: path.resolve(process.argv[1]!), state: stateDir(opts), local: localDir(opts), directory: directoryUrl(opts), tokenFile: path.resolve(opts.tokenFile), name: opts.name ?? hostname().split(".")[0]! },
+        values: { node: process.execPath, cli: path.resolve(process.argv[1]!), state: stateDir(opts), store: await engineName(opts), local: localDir(opts), directory: directoryUrl(opts), tokenFile: path.resolve(opts.tokenFile), name: opts.name ?? hostname().split(".")[0]! },
       });
       report(opts.json, out, () => [`wrote ${out.written.join(", ")}`, out.enabled ? "enabled congruent-manage.timer" : `timer not enabled: ${out.why}`].join("\n"));
     });

@@ -30,3 +30,33 @@ export function healthTimeoutMs(opts: { healthTimeout?: string }): number | unde
   if (!Number.isFinite(seconds) || seconds <= 0) throw new CongruentError("E_USAGE", `--health-timeout: expected a positive number of seconds, got "${opts.healthTimeout}"`);
   return seconds * 1000;
 }
+
+/** Options of every command that reads or writes a host's store. */
+export interface StoreOptions extends StateOptions {
+  store?: string;
+}
+
+export const STORE_HELP = "store engine: embedded (<state>/store, no daemon) or nix (the Nix store nix-store uses, /nix/store) (default $CONGRUENT_STORE, else embedded)";
+
+/** `--store`, else `$CONGRUENT_STORE`, else embedded. */
+export async function engineName(opts: StoreOptions): Promise<"embedded" | "nix"> {
+  const name = opts.store ?? (process.env.CONGRUENT_STORE || "embedded");
+  const { ENGINE_NAMES } = await import("../store/index.js");
+  const known = ENGINE_NAMES.find((e) => e === name);
+  if (!known) throw new CongruentError("E_STORE_ENGINE", `${opts.store !== undefined ? "--store" : "CONGRUENT_STORE"}: unknown store engine "${name}" (known: ${ENGINE_NAMES.join(", ")})`);
+  return known;
+}
+
+/**
+ * The state's store engine, its `<state>/profiles` bound to the engine's profiles (once), so
+ * the system profile is where that engine's gc keeps it.
+ *
+ * @example const store = await openStateStore({ state: "/var/lib/congruent", store: "nix" });
+ */
+export async function openStateStore(opts: StoreOptions) {
+  const [{ openStore }, { bindProfiles }] = await Promise.all([import("../store/index.js"), import("../store/state-profiles.js")]);
+  const state = stateDir(opts);
+  const store = openStore({ stateDir: state, engine: await engineName(opts) });
+  bindProfiles(state, store);
+  return store;
+}

@@ -4,6 +4,7 @@ import path from "node:path";
 import { CongruentError } from "../errors.js";
 import type { LeftOut, Secret } from "./conversion.js";
 import { convertAll } from "./conversions.js";
+import { proposeProfiles, type ProfileProposal } from "./profile-proposal.js";
 import type { Blocker, Inventory, Problem } from "./types.js";
 
 export const PLAN_FORMAT = "congruent-migrate-plan/1";
@@ -28,6 +29,8 @@ export interface Plan {
   /** Divergent paths to carry over as data, with their size. */
   data: { path: string; kind: string; bytes: number; reason: string }[];
   blockers: Blocker[];
+  /** A user profile for each home that links system libraries or interpreters (`home-links-system`). */
+  profiles: ProfileProposal[];
   /** Problems the inventory met (its file and line), carried along so nobody loses them. */
   problems: Problem[];
   build: { ok: boolean; generation?: string; hash?: string; error?: string; skipped?: string };
@@ -101,6 +104,7 @@ export async function makePlan(opts: PlanOptions): Promise<Plan> {
     secrets: conversions.flatMap((c) => c.secrets),
     data,
     blockers: inv.blockers,
+    profiles: proposeProfiles(inv),
     problems: inv.problems,
     build: opts.build === false ? { ok: false, skipped: "--no-build" } : await buildPlan(hostFile, local),
   };
