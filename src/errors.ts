@@ -6,7 +6,7 @@
  */
 export const errorCodes = {
   E_USAGE: "a command was called with missing or contradictory arguments",
-  E_HOST_INVALID: "the host description is malformed or names an unknown role, component or setting",
+  E_HOST_INVALID: "the host description (or a release's role defaults, or a maintenance window) is malformed or breaks the host schema: unknown role, component or setting, a value out of range, an unknown time zone",
   E_LOCAL_INVALID: "a file in an integration point (/etc/local/<component>/) is unreadable, escapes the directory or is rejected by the software",
   E_STORE_NAME: "a store path name breaks Nix's rules (characters, length, leading dot)",
   E_STORE_IO: "reading or writing the store failed",

@@ -141,6 +141,18 @@ export interface Component {
    * checks them itself in render/validate and names `ctx.settingSource(key)` on error.
    */
   openSettings?: boolean;
+  /**
+   * What can be known of an open setting without the program (name syntax, names the platform
+   * owns, one line): the host schema runs it wherever a description is written (the directory
+   * too), so only what needs the program (its catalogue, its parser) is left to the build.
+   * Returns a message when the setting is refused.
+   */
+  checkOpenSetting?(name: string, value: number | string | boolean): string | undefined;
+  /**
+   * A rule across settings, on the effective values (defaults applied): the setting it is about
+   * and why, when broken (e.g. memcached's item size at most half of its memory).
+   */
+  checkSettings?(values: Record<string, number | string | boolean>): { setting: string; message: string } | undefined;
 
   /**
    * Make the divergent places the service needs before it starts (data directory, `initdb`,
