@@ -14,6 +14,8 @@ import { agentDir, outbox, saved, type LastRun } from "./saved.js";
 import { exposure } from "./exposure.js";
 import { fingerprint } from "./fingerprint.js";
 import { inWindow } from "./window.js";
+import { checkWindow } from "../schema/window.js";
+import { describeIssue } from "../schema/issue.js";
 
 /** The two calls the agent makes; `DirectoryClient` provides them. */
 export interface DirectoryPort {
@@ -102,6 +104,14 @@ export async function manageOnce(opts: ManageOptions): Promise<ManageResult> {
       return { report, delivered: await deliver(opts, report, log) };
     };
 
+    // The directory checks the window; one it stored before it did must not fail halfway through a switch.
+    const windowIssue = config.maintenanceWindow ? checkWindow(config.maintenanceWindow)[0] : undefined;
+    if (windowIssue) {
+      const error = `the directory's description is invalid: maintenanceWindow.${describeIssue(windowIssue)}; nothing was changed`;
+      log(`error: ${error}`);
+      return finish({ result: "failed", error });
+    }
+
     // Releases only move forward, unless an admin rolled the channel back on purpose.
     const applied = saved.release(opts.stateDir);
     if (release && applied && applied.channel === release.channel && release.number < applied.number && !config.rolledBack) {
@@ -141,7 +151,8 @@ export async function manageOnce(opts: ManageOptions): Promise<ManageResult> {
       progress("activate");
       t = performance.now();
       const window = config.maintenanceWindow;
-      const defer = (entry: PlanEntry) => entry.action === "restart" && !opts.force && window !== null && !inWindow(now(), window);
+      // A restart waits for the host's window; a host without one waits for --force.
+      const defer = (entry: PlanEntry) => entry.action === "restart" && !opts.force && (window === null || !inWindow(now(), window));
       result = await activate({ stateDir: opts.stateDir, manager: opts.manager, target: built.generation, defer, healthTimeoutMs: opts.healthTimeoutMs, log: (line) => (progress(line), log(line)) });
       lap("activate", t);
     } catch (error) {

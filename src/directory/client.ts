@@ -2,6 +2,7 @@ import type { z } from "zod";
 import type { FleetReport } from "../migrate/report.js";
 import type { Inventory } from "../migrate/types.js";
 import type * as api from "./api.js";
+import type { HostSchemaDescription } from "../schema/describe.js";
 import { STATUS_CODES } from "node:http";
 import { CongruentError } from "../errors.js";
 import { httpRequest, type Answer } from "./http-request.js";
@@ -122,7 +123,7 @@ export class DirectoryClient {
     return this.json("POST", "/v1/hosts", host);
   }
 
-  listHosts(filter: { resourceGroup?: string; channel?: string } = {}): Promise<api.Host[]> {
+  listHosts(filter: { resourceGroup?: string; channel?: string } = {}): Promise<api.HostListItem[]> {
     const q = new URLSearchParams(Object.entries(filter).filter((e): e is [string, string] => e[1] !== undefined)).toString();
     return this.json("GET", `/v1/hosts${q ? `?${q}` : ""}`);
   }
@@ -179,6 +180,11 @@ export class DirectoryClient {
 
   channelStatus(channel: string): Promise<api.ChannelStatus> {
     return this.json("GET", `/v1/channels/${enc(channel)}/status`);
+  }
+
+  /** The host schema the directory checks descriptions against (roles, components, settings). */
+  schema(): Promise<HostSchemaDescription> {
+    return this.json("GET", "/v1/schema");
   }
 
   // --- migration assessment (legacy hosts: not directory hosts) ---

@@ -37,14 +37,14 @@ async function fleet(hosts: string[], channel = "stable", canaryShare = 10) {
   expect((await call("POST", "/v1/channels", { name: channel, canaryShare })).status).toBe(201);
   const tokens: Record<string, string> = {};
   for (const name of hosts) {
-    const r = await call<HostCreated>("POST", "/v1/hosts", { name, resourceGroup: "acme", roles: ["web"], channel, settings: { nginx: { gzip: true } } });
+    const r = await call<HostCreated>("POST", "/v1/hosts", { name, resourceGroup: "acme", roles: ["webgateway"], channel, settings: { nginx: { gzip: true } } });
     expect(r.status).toBe(201);
     tokens[name] = r.body.token;
   }
   return tokens;
 }
 
-const release = (version: string, workers: number) => ({ version, defaults: { web: { nginx: { worker_processes: workers, gzip: false } } } });
+const release = (version: string, workers: number) => ({ version, defaults: { webgateway: { nginx: { worker_processes: workers, gzip: false } } } });
 const report = (result: Report["result"], number: number | null, extra: Partial<Report> = {}): Partial<Report> => ({
   generation: "/var/lib/congruent/store/x-system",
   release: number === null ? null : { channel: "stable", number },
@@ -140,6 +140,76 @@ describe("directory API: validation and errors", () => {
   });
 });
 
+describe("directory API: the host schema", () => {
+  beforeEach(() => start());
+  type Refusal = { error: string; field: string; code: string };
+  const refused = async (method: "POST" | "PATCH", url: string, body: unknown) => {
+    const r = await call<Refusal>(method, url, body);
+    expect(r.status, JSON.stringify(r.body)).toBe(400);
+    expect(r.body.code).toBe("E_DIRECTORY_INVALID");
+    return r.body;
+  };
+  const add = (extra: Record<string, unknown>) => refused("POST", "/v1/hosts", { name: "db1", resourceGroup: "acme", ...extra });
+
+  it("refuses what every agent would refuse, naming the field and what is allowed", async () => {
+    await fleet(["web1"]);
+    expect(await add({ roles: ["postgresql"] })).toMatchObject({ field: "roles.0", error: expect.stringMatching(/^roles\.0: unknown role "postgresql" \(known: webgateway, postgresql13, .*, redis, memcached\)$/) });
+    expect(await add({ roles: ["webgateway"], settings: { nginx: { worker_processes: 999 } } })).toMatchObject({
+      field: "settings.nginx.worker_processes",
+      error: "settings.nginx.worker_processes: 999 is above the maximum 64",
+    });
+    expect(await add({ roles: ["webgateway"], settings: { redis: { maxmemory: "1gb" } } })).toMatchObject({ field: "settings.redis", error: "settings.redis: component not enabled by any role of this host" });
+    expect(await add({ roles: ["redis"], settings: { redis: { requirepass: "x" } } })).toMatchObject({ field: "settings.redis.requirepass" });
+    expect(await add({ roles: ["memcached"], settings: { memcached: { max_item_size: "64m" } } })).toMatchObject({ field: "settings.memcached.max_item_size" });
+    expect(await add({ maintenanceWindow: { schedule: "Sun 02:00-04:00", timezone: "Mars/Olympus" } })).toMatchObject({
+      field: "maintenanceWindow.timezone",
+      error: expect.stringContaining('unknown time zone "Mars/Olympus": expected an IANA name such as Europe/Berlin'),
+    });
+    expect(await add({ parameters: { fqdn: "db1\u001b]0;owned\u0007" } })).toMatchObject({ field: "parameters.fqdn" });
+    expect(await refused("PATCH", "/v1/hosts/web1", { maintenanceWindow: { schedule: "daily 01:00-02:00", timezone: "Mars/Olympus" } })).toMatchObject({ field: "maintenanceWindow.timezone" });
+    expect(await refused("PATCH", "/v1/hosts/web1", { settings: { nginx: { error_log_level: "loud" } } })).toMatchObject({ field: "settings.nginx.error_log_level" });
+    // Roles and settings changed apart must still make a valid host: web1 has nginx settings.
+    expect(await refused("PATCH", "/v1/hosts/web1", { roles: ["redis"] })).toMatchObject({ field: "settings.nginx", error: "settings.nginx: component not enabled by any role of this host" });
+    expect((await call("PATCH", "/v1/hosts/web1", { roles: ["redis"], settings: {} })).status).toBe(200);
+  });
+
+  it("refuses release defaults the agents would refuse", async () => {
+    await fleet([]);
+    const bad = await refused("POST", "/v1/channels/stable/releases", { version: "r1", defaults: { webgateway: { nginx: { error_log_level: "loud" } } } });
+    expect(bad).toMatchObject({ field: "defaults.webgateway.nginx.error_log_level", error: expect.stringContaining('"loud" is not one of debug, info, notice, warn, error, crit') });
+    expect((await refused("POST", "/v1/channels/stable/releases", { version: "r1", defaults: { web: {} } })).field).toBe("defaults.web");
+    expect((await refused("POST", "/v1/channels/stable/releases", { version: "r1", defaults: { webgateway: { postgresql: { work_mem: "8MB" } } } })).field).toBe("defaults.webgateway.postgresql");
+    expect((await call("POST", "/v1/channels/stable/releases", { version: "r1", defaults: { webgateway: { nginx: { error_log_level: "info" } }, postgresql15: { postgresql: { work_mem: "8MB" } } } })).status).toBe(201);
+  });
+
+  it("leaves to the agent what needs the program (a PostgreSQL parameter's name), and serves the schema", async () => {
+    await fleet([]);
+    const created = await call("POST", "/v1/hosts", { name: "db1", resourceGroup: "acme", roles: ["postgresql15"], settings: { postgresql: { no_such_parameter: 1 } } });
+    expect(created.status).toBe(201);
+    const schema = (await call<{ roles: { name: string; components: string[] }[]; components: { name: string; openSettings: boolean }[] }>("GET", "/v1/schema")).body;
+    expect(schema.roles).toContainEqual({ name: "postgresql15", components: ["postgresql"] });
+    expect(schema.components.find((c) => c.name === "postgresql")?.openSettings).toBe(true);
+  });
+
+  it("a host name up to the schema's limit (63) works in every URL", async () => {
+    const t = await fleet([]);
+    const name = `h${"x".repeat(61)}1`;
+    expect(name).toHaveLength(63);
+    const created = await call<HostCreated>("POST", "/v1/hosts", { name, resourceGroup: "acme", roles: ["webgateway"], channel: "stable" });
+    expect(created.status).toBe(201);
+    const token = created.body.token;
+    expect((await call("GET", `/v1/hosts/${name}/config`, undefined, bearer(token))).status).toBe(200);
+    expect((await call("POST", `/v1/hosts/${name}/reports`, report("switched", null), bearer(token))).status).toBe(201);
+    expect((await call<HostDetail>("GET", `/v1/hosts/${name}`)).body.lastReport?.result).toBe("switched");
+    expect((await call("GET", `/v1/hosts/${name}/reports`)).status).toBe(200);
+    expect((await call("PATCH", `/v1/hosts/${name}`, { parameters: { fqdn: "long.example" } })).status).toBe(200);
+    expect((await call("POST", `/v1/hosts/${name}/token`)).status).toBe(200);
+    expect((await call("DELETE", `/v1/hosts/${name}`)).status).toBe(204);
+    expect((await call<{ field: string }>("POST", "/v1/hosts", { name: `${name}x`, resourceGroup: "acme" })).body.field).toBe("name");
+    expect(t).toEqual({});
+  });
+});
+
 describe("directory API: hosts and config", () => {
   beforeEach(() => start());
 
@@ -152,11 +222,11 @@ describe("directory API: hosts and config", () => {
     expect(await names("?channel=beta")).toEqual(["web2"]);
     expect(await names("?resourceGroup=acme&channel=stable")).toEqual(["web1"]);
     const web2 = (await call<HostDetail>("GET", "/v1/hosts/web2")).body.host;
-    expect(web2).toMatchObject({ roles: ["web"], settings: { nginx: { gzip: true } }, channel: "beta", maintenanceWindow: { timezone: "Europe/Berlin" } });
+    expect(web2).toMatchObject({ roles: ["webgateway"], settings: { nginx: { gzip: true } }, channel: "beta", maintenanceWindow: { timezone: "Europe/Berlin" } });
     const cleared = await call<{ channel?: string; maintenanceWindow?: unknown; roles: string[] }>("PATCH", "/v1/hosts/web2", { channel: null, maintenanceWindow: null });
     expect(cleared.body.channel).toBeUndefined();
     expect(cleared.body.maintenanceWindow).toBeUndefined();
-    expect(cleared.body.roles).toEqual(["web"]);
+    expect(cleared.body.roles).toEqual(["webgateway"]);
     expect((await call("DELETE", "/v1/hosts/web2")).status).toBe(204);
     expect(await names("")).toEqual(["web1"]);
   });
@@ -172,7 +242,7 @@ describe("directory API: hosts and config", () => {
     const etag = r.headers.etag as string;
     expect(etag).toMatch(/^"[A-Za-z0-9_-]+"$/);
     expect(JSON.parse(r.body)).toEqual({
-      host: { name: "web1", roles: ["web"], parameters: {}, settings: { nginx: { gzip: true, worker_processes: 4 } } },
+      host: { name: "web1", roles: ["webgateway"], parameters: {}, settings: { nginx: { gzip: true, worker_processes: 4 } } },
       maintenanceWindow: null,
       release: { channel: "stable", number: 1, version: "2025.01" },
       rolledBack: false,

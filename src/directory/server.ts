@@ -1,5 +1,6 @@
 import { timingSafeEqual } from "node:crypto";
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from "fastify";
+import { LEGACY_NAME_MAX } from "../schema/names.js";
 import { ConfigCache } from "./config.js";
 import type { DirectoryContext } from "./context.js";
 import { RequestError, sendError, sha256 } from "./http.js";
@@ -42,7 +43,14 @@ const REDACT = ["req.headers.authorization", "req.headers.Authorization", "heade
  */
 export function buildDirectory(opts: DirectoryOptions): FastifyInstance {
   const logger = typeof opts.logger === "object" && opts.logger !== null ? { ...opts.logger, redact: { paths: REDACT, censor: "[redacted]" } } : (opts.logger ?? false);
-  const app = Fastify({ logger, bodyLimit: opts.bodyLimit ?? 256 * 1024, logController: new LogController({ disableRequestLogging: true }), return503OnClosing: true });
+  const app = Fastify({
+    logger,
+    bodyLimit: opts.bodyLimit ?? 256 * 1024,
+    logController: new LogController({ disableRequestLogging: true }),
+    return503OnClosing: true,
+    // Every name the schema allows must reach its route (fastify's default stops at 100 characters).
+    routerOptions: { maxParamLength: 3 * LEGACY_NAME_MAX },
+  });
   const now = opts.now ?? (() => new Date());
   const ctx: DirectoryContext = {
     storage: opts.storage,

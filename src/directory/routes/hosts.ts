@@ -1,9 +1,12 @@
 import { randomBytes } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
-import { HostCreate, HostPatch, type Host, type HostDetail, type StoredReport } from "../api.js";
+import { describeHostSchema } from "../../schema/describe.js";
+import { checkHostSettings } from "../../schema/host.js";
+import { describeIssue, issuePath } from "../../schema/issue.js";
+import { HostCreate, HostPatch, type Host, type HostDetail, type HostListItem, type StoredReport } from "../api.js";
 import type { DirectoryContext } from "../context.js";
-import { notFound, parse, sha256 } from "../http.js";
+import { notFound, parse, RequestError, sha256 } from "../http.js";
 import { forgetHost } from "../rollout.js";
 
 type Params = { Params: { name: string } };
@@ -57,10 +60,14 @@ export function hostRoutes(app: FastifyInstance, ctx: DirectoryContext): void {
     return reply.code(201).send({ host, token });
   });
 
-  app.get("/v1/hosts", async (request) => {
+  app.get("/v1/hosts", async (request): Promise<HostListItem[]> => {
     const q = parse(ListQuery, request.query, "query");
-    return storage.listHosts(q);
+    const [hosts, states] = await Promise.all([storage.listHosts(q), storage.listHostStates(q)]);
+    const last = new Map(states.map((s) => [s.name, s]));
+    return hosts.map((h) => ({ ...h, lastResult: last.get(h.name)?.lastResult ?? null, lastReportAt: last.get(h.name)?.lastReportAt ?? null }));
   });
+
+  app.get("/v1/schema", async () => describeHostSchema());
 
   app.get<Params>("/v1/hosts/:name", async (request): Promise<HostDetail> => {
     const host = await getHost(request.params.name);
@@ -78,6 +85,9 @@ export function hostRoutes(app: FastifyInstance, ctx: DirectoryContext): void {
       if (value === null) delete (next as Partial<Host>)[key];
       else if (value !== undefined) (next as Record<string, unknown>)[key] = value;
     }
+    // Roles and settings may change apart: the host they make together must still hold.
+    const issue = checkHostSettings(next)[0];
+    if (issue) throw new RequestError("E_DIRECTORY_INVALID", describeIssue(issue), issuePath(issue.path));
     const updated = await storage.updateHost(next);
     if (!updated) throw notFound(`host ${host.name}`);
     if (host.channel && host.channel !== updated.channel) await leaveChannel(host);
