@@ -39,16 +39,9 @@ ${ENV_HELP}`,
     .argument("<channel>", "channel name")
     .requiredOption("--version <label>", "version label, e.g. 2025.03")
     .option("--defaults <file.json>", 'role defaults, e.g. {"webgateway": {"nginx": {"worker_processes": 4}}}')
-    .addHelpText("after", "\nExample:\n  $ congruent channel release stable --version 2025.03 --defaults platform-2025.03.json\n  release stable#3 (2025.03) added; promote it with 'congruent channel promote stable 3'")
+    .addHelpText("after", "\nThe defaults are checked against the host schema before they are sent (an error names the\nfile and line): known roles, each with only the components it enables, each setting's type,\nrange and allowed values ('congruent host schema').\n\nExample:\n  $ congruent channel release stable --version 2025.03 --defaults platform-2025.03.json\n  release stable#3 (2025.03) added; promote it with 'congruent channel promote stable 3'")
     .action(async (name: string, opts: ClientOptions & { version: string; defaults?: string }) => {
-      let defaults: unknown = {};
-      if (opts.defaults) {
-        try {
-          defaults = JSON.parse(readFileSync(opts.defaults, "utf8"));
-        } catch (error) {
-          throw new CongruentError("E_USAGE", `--defaults ${opts.defaults}: ${(error as Error).message}`);
-        }
-      }
+      const defaults = opts.defaults ? await readDefaults(opts.defaults) : {};
       const release = await (await client(opts)).createRelease(name, { version: opts.version, defaults: defaults as Record<string, never> });
       report(opts.json, release, () => `release ${name}#${release.number} (${release.version}) added; promote it with 'congruent channel promote ${name} ${release.number}'`);
     });
@@ -91,6 +84,24 @@ ${ENV_HELP}`,
       const status = await (await client(opts)).channelStatus(name);
       report(opts.json, status, () => formatStatus(status));
     });
+}
+
+/** A release's role defaults from a JSON file, checked against the host schema: an issue names the file and line. */
+async function readDefaults(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    throw new CongruentError("E_USAGE", `--defaults ${file}: cannot read: ${(error as NodeJS.ErrnoException).code ?? error}`);
+  }
+  const [{ parseJson }, { checkRoleDefaults }, { describeIssue }] = await Promise.all([import("../generation/json-source.js"), import("../schema/host.js"), import("../schema/issue.js")]);
+  const doc = parseJson(file, text, "E_HOST_INVALID");
+  const issue = checkRoleDefaults(doc.value)[0];
+  if (issue) {
+    const line = doc.lineAt(issue.path);
+    throw new CongruentError("E_HOST_INVALID", `${file}${line ? `:${line}` : ""}: ${describeIssue(issue)}`);
+  }
+  return doc.value;
 }
 
 function formatStatus(s: Awaited<ReturnType<DirectoryClient["channelStatus"]>>): string {
