@@ -48,6 +48,8 @@ export interface ManageResult {
 
 const UNREACHABLE: ErrorCode = "E_DIRECTORY_UNREACHABLE";
 const isUnreachable = (error: unknown) => error instanceof CongruentError && error.code === UNREACHABLE;
+/** The directory is there but takes no report now (429): keep it for a later run, like an unreachable one. */
+const isLater = (error: unknown) => isUnreachable(error) || (error as { status?: number }).status === 429;
 const strip = (entries: PlanEntry[]) => entries.map(({ service, action, why }) => ({ service, action, why }));
 
 /** The host description file the build reads, made from what the directory served. */
@@ -203,9 +205,9 @@ async function deliver(opts: ManageOptions, report: Report, log: (line: string) 
     await opts.directory.postReport(opts.hostName, report);
     return true;
   } catch (error) {
-    if (!isUnreachable(error)) throw error;
+    if (!isLater(error)) throw error;
     outbox.put(opts.stateDir, report);
-    log("warning: report kept in the outbox until the directory is reachable");
+    log(`warning: report kept in the outbox until the directory takes it (${(error as Error).message})`);
     return false;
   }
 }
@@ -217,7 +219,7 @@ async function flushOutbox(opts: ManageOptions, log: (line: string) => void): Pr
       await opts.directory.postReport(opts.hostName, report);
       outbox.remove(file);
     } catch (error) {
-      if (isUnreachable(error)) return;
+      if (isLater(error)) return;
       log(`warning: dropping an undeliverable report (${(error as Error).message})`);
       outbox.remove(file);
     }
