@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import type { DirectoryClient } from "../directory/client.js";
 import { CongruentError } from "../errors.js";
 import { report } from "./common.js";
+import { printable } from "./printable.js";
 import { client, ENV_HELP, withClient, type ClientOptions } from "./directory-client.js";
 
 /** `congruent channel create|release|promote|rollback|list|status`. */
@@ -16,10 +17,12 @@ export function registerChannel(program: Command): void {
 A release carries platform-wide defaults per role (defaults.<role>.<component>.<setting>)
 and a version label. Promoting it starts a rollout: canary hosts (those whose
 sha256(name) mod 100 < canary share; at least one) get it at once, the others
-once every canary has reported success. A canary reporting failure halts the
-rollout and everyone stays on the previous release. 'rollback' moves the channel
-to an older release on purpose; agents accept that (they refuse an older
-release otherwise).
+once every canary has applied all of it. A canary that deferred a restart to its
+maintenance window has not run the release yet: the rollout waits for it
+('waiting for window' in 'channel status', with its next window), or for an
+admin's 'channel continue'. A canary reporting failure halts the rollout and
+everyone stays on the previous release. 'rollback' moves the channel to an older
+release on purpose; agents accept that (they refuse an older release otherwise).
 ${ENV_HELP}`,
     );
 
@@ -67,6 +70,27 @@ ${ENV_HELP}`,
       report(opts.json, status, () => formatStatus(status));
     });
 
+  withClient(channel.command("continue"))
+    .description("give the rollout's release to every host now, without waiting for its canaries")
+    .argument("<channel>", "channel name")
+    .addHelpText(
+      "after",
+      `
+For a rollout whose canaries wait for their maintenance windows (or never report): the
+release goes to everyone at the next poll, and the rollout is marked as forced. A halted
+rollout (a canary failed) is not continued: fix forward with a new release, or roll back.
+
+Example:
+  $ congruent channel status stable
+  channel stable: current 3, previous 2; rollout of 3: waiting for window (0/1 canaries applied it)
+    waiting for window: db1 (Sun 02:00-04:00 Europe/Berlin, opens 2026-11-29T01:00:00.000Z)
+  $ congruent channel continue stable`,
+    )
+    .action(async (name: string, opts: ClientOptions) => {
+      const status = await (await client(opts)).continueRollout(name);
+      report(opts.json, status, () => formatStatus(status));
+    });
+
   withClient(channel.command("list"))
     .description("list channels and where their releases stand")
     .action(async (opts: ClientOptions) => {
@@ -79,7 +103,18 @@ ${ENV_HELP}`,
   withClient(channel.command("status"))
     .description("show where a channel's rollout stands, host by host")
     .argument("<channel>", "channel name")
-    .addHelpText("after", "\nExample:\n  $ congruent channel status stable\n  channel stable: current 3, previous 2; rollout of 3: canary (1/2 canaries succeeded)")
+    .addHelpText(
+      "after",
+      `
+Each host: the release it runs, the one it failed (if its last report failed), the one the
+directory gives it now, and its last result. Canaries whose restart waits for their window
+are listed as 'waiting for window' with that window and when it next opens.
+
+Example:
+  $ congruent channel status stable
+  channel stable: current 3, previous 2; rollout of 3: canary (1/2 canaries applied it)
+    web4\truns 2\tgets 3\tfailed release 3\tcanary`,
+    )
     .action(async (name: string, opts: ClientOptions) => {
       const status = await (await client(opts)).channelStatus(name);
       report(opts.json, status, () => formatStatus(status));
@@ -106,11 +141,18 @@ async function readDefaults(file: string): Promise<unknown> {
 
 function formatStatus(s: Awaited<ReturnType<DirectoryClient["channelStatus"]>>): string {
   const r = s.rollout;
+  const state = (rollout: NonNullable<typeof r>) =>
+    rollout.state === "canary" && rollout.waiting.length > 0 ? "waiting for window" : rollout.state === "complete" && rollout.forcedAt ? `complete (continued by an admin at ${rollout.forcedAt})` : rollout.state;
+  const runs = (host: string) => s.hosts.find((h) => h.name === host)?.release ?? "-";
   const lines = [
     `channel ${s.channel}: current ${s.current ?? "-"}, previous ${s.previous ?? "-"}` +
-      (r ? `; rollout of ${r.release}: ${r.state} (${r.succeeded.length}/${r.canaryHosts.length} canaries succeeded)` : "; no rollout"),
-    ...(r?.failed ?? []).map((f) => `  failed on ${f.host}: ${f.error}`),
-    ...s.hosts.map((h) => `  ${h.name}\truns ${h.release ?? "-"}\tgets ${h.target ?? "-"}\t${h.lastResult ?? "never reported"}${r?.canaryHosts.includes(h.name) ? "\tcanary" : ""}`),
+      (r ? `; rollout of ${r.release}: ${state(r)} (${r.succeeded.length}/${r.canaryHosts.length} canaries applied it)` : "; no rollout"),
+    ...(r?.waiting ?? []).map((w) => `  waiting for window: ${w.host} (${w.window ? `${w.window}, opens ${w.nextWindow ?? "?"}` : "no window: waits for 'congruent manage --force' on the host"})`),
+    ...(r?.failed ?? []).map((f) => `  failed on ${f.host} (runs release ${runs(f.host)}, failed release ${r!.release}): ${printable(f.error)}`),
+    ...s.hosts.map(
+      (h) =>
+        `  ${h.name}\truns ${h.release ?? "-"}\tgets ${h.target ?? "-"}\t${h.failed !== null ? `failed release ${h.failed}` : printable(h.lastResult ?? "never reported")}${r?.canaryHosts.includes(h.name) ? "\tcanary" : ""}`,
+    ),
   ];
   return lines.join("\n");
 }

@@ -98,13 +98,26 @@ export const ChannelStatus = z.object({
       release: z.number(),
       state: RolloutState,
       canaryHosts: z.array(z.string()),
+      /** Canaries that applied all of the release. */
       succeeded: z.array(z.string()),
       failed: z.array(z.object({ host: z.string(), error: z.string() })),
+      /**
+       * Canaries whose restart waits for their maintenance window (`waiting for window`): the
+       * rollout waits for them. `window` is theirs (null: none, the restart waits for --force);
+       * `nextWindow` when it next opens (ISO time; null without a window).
+       */
+      waiting: z.array(z.object({ host: z.string(), window: z.string().nullable(), nextWindow: z.string().nullable() })),
       startedAt: z.string(),
+      /** Set when an admin moved the rollout on without its canaries (`channel continue`). */
+      forcedAt: z.string().optional(),
     })
     .nullable(),
-  /** `release`: what the host last reported running; `target`: what the directory gives it now. */
-  hosts: z.array(z.object({ name: z.string(), release: z.number().nullable(), lastResult: z.string().nullable(), target: z.number().nullable() })),
+  /**
+   * `release`: what the host runs (its last report that applied a release); `failed`: the
+   * release its last report failed (null unless its last report failed); `target`: what the
+   * directory gives it now.
+   */
+  hosts: z.array(z.object({ name: z.string(), release: z.number().nullable(), failed: z.number().nullable(), lastResult: z.string().nullable(), target: z.number().nullable() })),
 });
 
 /** What an agent polls (`GET /v1/hosts/:name/config`, with ETag). */
@@ -122,7 +135,8 @@ export const HostConfig = z.object({
   rolledBack: z.boolean(),
 });
 
-export const PlanEntry = z.object({ service: z.string(), action: z.enum(["start", "stop", "restart", "reload", "runtime", "none"]), why: z.array(z.string()) });
+// Each field of a report is bounded; the route's body limit (256 KiB) bounds the whole.
+export const PlanEntry = z.object({ service: z.string().max(100), action: z.enum(["start", "stop", "restart", "reload", "runtime", "none"]), why: z.array(z.string().max(1000)).max(100) });
 export const ReportResult = z.enum(["switched", "unchanged", "deferred", "failed", "timeout", "stale"]);
 export const Report = z.object({
   generation: z.string().nullable(),
@@ -131,8 +145,8 @@ export const Report = z.object({
   plan: z.array(PlanEntry).max(1000).default([]),
   /** Restarts waiting for the maintenance window. */
   deferred: z.array(PlanEntry).max(1000).default([]),
-  durations: z.record(z.string(), z.number()).default({}),
-  services: z.array(z.object({ name: z.string(), state: z.string(), pid: z.number().nullable() })).max(1000).default([]),
+  durations: z.record(z.string().max(100), z.number()).default({}),
+  services: z.array(z.object({ name: z.string().max(100), state: z.string().max(100), pid: z.number().nullable() })).max(1000).default([]),
   error: z.string().max(4000).optional(),
   warnings: z.array(z.string().max(1000)).max(100).default([]),
   /** vulnscan counts for the active generation, when the agent ran it: total = open (not whitelisted) CVE findings. */

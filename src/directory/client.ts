@@ -17,6 +17,8 @@ export interface DirectoryClientOptions {
   token: string;
   /** Per request; on expiry the directory counts as unreachable (default 10 000). */
   timeoutMs?: number;
+  /** PEM certificate(s) of the CA that signed the directory's certificate (`--ca FILE`), trusted instead of the system's. */
+  ca?: Buffer;
 }
 
 /** The directory answered with an error status. */
@@ -49,11 +51,13 @@ export class DirectoryClient {
   readonly url: string;
   private readonly token: string;
   private readonly timeoutMs: number;
+  private readonly ca?: Buffer;
 
   constructor(opts: DirectoryClientOptions) {
     this.url = opts.url.replace(/\/+$/, "");
     this.token = opts.token;
     this.timeoutMs = opts.timeoutMs ?? 10_000;
+    this.ca = opts.ca;
   }
 
   /** One request; returns the answer for 2xx and 304, throws otherwise. */
@@ -63,10 +67,11 @@ export class DirectoryClient {
     if (body !== undefined) all["content-type"] = "application/json";
     let res: Answer;
     try {
-      res = await httpRequest(method, url, all, body === undefined ? undefined : JSON.stringify(body), this.timeoutMs);
+      res = await httpRequest(method, url, all, body === undefined ? undefined : JSON.stringify(body), this.timeoutMs, this.ca);
     } catch (error) {
       const e = error as NodeJS.ErrnoException;
-      const why = e.name === "TimeoutError" ? `no answer within ${this.timeoutMs} ms` : (e.code ?? e.message);
+      const untrusted = /CERT|SELF_SIGNED|VERIFY|ERR_TLS/.test(e.code ?? "");
+      const why = e.name === "TimeoutError" ? `no answer within ${this.timeoutMs} ms` : untrusted ? `${e.code}: its TLS certificate is not trusted; pass --ca FILE with the CA that signed it` : (e.code ?? e.message);
       throw new CongruentError("E_DIRECTORY_UNREACHABLE", `${method} ${url}: directory unreachable (${why})`);
     }
     if ((res.status >= 200 && res.status < 300) || res.status === 304) return res;
@@ -176,6 +181,11 @@ export class DirectoryClient {
 
   rollback(channel: string, body: api.ChannelRollback): Promise<api.ChannelStatus> {
     return this.json("POST", `/v1/channels/${enc(channel)}/rollback`, body);
+  }
+
+  /** Give the rollout's release to everyone without waiting for its canaries (`channel continue`). */
+  continueRollout(channel: string): Promise<api.ChannelStatus> {
+    return this.json("POST", `/v1/channels/${enc(channel)}/continue`);
   }
 
   channelStatus(channel: string): Promise<api.ChannelStatus> {

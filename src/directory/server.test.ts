@@ -63,7 +63,7 @@ describe("directory API: auth", () => {
     const r = await call<{ error: string; code: string }>("GET", "/v1/hosts", undefined, bearer("nope"));
     expect(r.status).toBe(401);
     expect(r.body.code).toBe("E_DIRECTORY_AUTH");
-    expect((await call("GET", "/v1/health", undefined, {})).body).toEqual({ status: "ok", schemaVersion: 3 });
+    expect((await call("GET", "/v1/health", undefined, {})).body).toEqual({ status: "ok", schemaVersion: 4 });
     expect((await call("GET", "/v1/hosts", undefined, admin)).status).toBe(200);
   });
 
@@ -293,15 +293,42 @@ describe("directory API: channels and rollouts", () => {
     expect((await config(canaries[0]!, t[canaries[0]!]!)).release?.number).toBe(2);
     expect((await config(outsider, t[outsider]!)).release?.number).toBe(1);
 
+    // The first canary deferred its restart to its window: it has not run release 2 yet.
+    const restart = [{ service: "nginx", action: "restart" as const, why: ["binary"] }];
+    await call("PATCH", `/v1/hosts/${canaries[0]}`, { maintenanceWindow: { schedule: "Sun 02:00-04:00", timezone: "Europe/Berlin" } });
     for (const [i, h] of canaries.entries()) {
-      const result = i === 0 ? "deferred" : "switched";
-      expect((await call("POST", `/v1/hosts/${h}/reports`, report(result, 2), bearer(t[h]!))).status).toBe(201);
+      const r = i === 0 ? report("deferred", 2, { deferred: restart }) : report("switched", 2);
+      expect((await call("POST", `/v1/hosts/${h}/reports`, r, bearer(t[h]!))).status).toBe(201);
     }
+    const waiting = (await call<ChannelStatus>("GET", "/v1/channels/stable/status")).body;
+    expect(waiting.rollout).toMatchObject({ state: "canary", waiting: [{ host: canaries[0], window: "Sun 02:00-04:00 Europe/Berlin", nextWindow: expect.stringMatching(/^\d{4}-\d\d-\d\dT0[01]:00:00\.000Z$/) }] });
+    expect(waiting.hosts.find((h) => h.name === canaries[0])).toMatchObject({ release: 2, failed: null, lastResult: "deferred", target: 2 });
+    expect((await config(outsider, t[outsider]!)).release?.number).toBe(1);
+    // Its window came and the restart ran: now every canary applied all of release 2.
+    await call("POST", `/v1/hosts/${canaries[0]}/reports`, report("switched", 2), bearer(t[canaries[0]!]!));
     const done = (await call<ChannelStatus>("GET", "/v1/channels/stable/status")).body;
-    expect(done.rollout?.state).toBe("complete");
+    expect(done.rollout).toMatchObject({ state: "complete", waiting: [] });
     expect(done.rollout?.succeeded.sort()).toEqual(canaries);
-    expect(done.hosts.find((h) => h.name === canaries[0])).toMatchObject({ release: 2, lastResult: "deferred", target: 2 });
     expect((await config(outsider, t[outsider]!)).release?.number).toBe(2);
+  });
+
+  it("an admin may continue a rollout whose canaries wait; a halted one is not continued", async () => {
+    const t = await fleet(hosts);
+    await call("POST", "/v1/channels/stable/releases", release("r1", 1));
+    await call("POST", "/v1/channels/stable/releases", release("r2", 2));
+    await call("POST", "/v1/channels/stable/promote", { number: 1, canaryShare: 100 });
+    await call("POST", "/v1/channels/stable/promote", { number: 2 });
+    const restart = [{ service: "nginx", action: "restart" as const, why: ["binary"] }];
+    for (const h of canaries) await call("POST", `/v1/hosts/${h}/reports`, report("deferred", 2, { deferred: restart }), bearer(t[h]!));
+    const st = (await call<ChannelStatus>("GET", "/v1/channels/stable/status")).body;
+    // No window: the restart waits for --force on the host.
+    expect(st.rollout?.waiting).toEqual(canaries.map((host) => ({ host, window: null, nextWindow: null })));
+    const outsider = hosts.find((h) => !canaries.includes(h))!;
+    const forced = await call<ChannelStatus>("POST", "/v1/channels/stable/continue");
+    expect(forced.status).toBe(200);
+    expect(forced.body.rollout).toMatchObject({ state: "complete", forcedAt: expect.any(String) });
+    expect((await config(outsider, t[outsider]!)).release?.number).toBe(2);
+    expect((await call<{ code: string }>("POST", "/v1/channels/stable/continue")).body.code).toBe("E_DIRECTORY_CONFLICT");
   });
 
   it("a failing canary halts the rollout: the canaries keep the new release, the rest stay on the previous", async () => {
@@ -309,6 +336,7 @@ describe("directory API: channels and rollouts", () => {
     await call("POST", "/v1/channels/stable/releases", release("r1", 1));
     await call("POST", "/v1/channels/stable/releases", release("r2", 2));
     await call("POST", "/v1/channels/stable/promote", { number: 1, canaryShare: 100 });
+    for (const h of hosts) await call("POST", `/v1/hosts/${h}/reports`, report("switched", 1), bearer(t[h]!));
     await call("POST", "/v1/channels/stable/promote", { number: 2, canaryShare: 20 });
     const st = (await call<ChannelStatus>("GET", "/v1/channels/stable/status")).body;
     const [bad, ...rest] = st.rollout!.canaryHosts;
@@ -319,6 +347,9 @@ describe("directory API: channels and rollouts", () => {
     for (const h of rest) await call("POST", `/v1/hosts/${h}/reports`, report("switched", 2), bearer(t[h]!));
     const halted = (await call<ChannelStatus>("GET", "/v1/channels/stable/status")).body;
     expect(halted.rollout).toMatchObject({ state: "halted", failed: [{ host: bad, error: "nginx -t: unknown directive" }] });
+    // The failed canary runs release 1 still (its last applied one) and failed release 2.
+    expect(halted.hosts.find((h) => h.name === bad)).toMatchObject({ release: 1, failed: 2, lastResult: "failed" });
+    expect((await call("POST", "/v1/channels/stable/continue")).status).toBe(409);
     const canaries = new Set(halted.rollout!.canaryHosts);
     expect(hosts.some((h) => !canaries.has(h))).toBe(true);
     for (const h of hosts) expect((await config(h, t[h]!)).release?.number, h).toBe(canaries.has(h) ? 2 : 1);
@@ -358,7 +389,7 @@ describe("directory API: channels and rollouts", () => {
 describe("directory API: retention, metrics, logs", () => {
   it("keeps the last N reports per host and failures younger than the limit, pruned on insert", async () => {
     let clock = new Date("2025-01-01T00:00:00Z");
-    await start({ retention: { keepLast: 5, failureDays: 30 }, pruneEvery: 1, now: () => clock });
+    await start({ retention: { keepLast: 5, failureDays: 30 }, now: () => clock });
     const t = await fleet(["web1"]);
     const post = (r: Partial<Report>) => call("POST", "/v1/hosts/web1/reports", r, bearer(t.web1!));
     await post(report("failed", null, { error: "f-old" }));
