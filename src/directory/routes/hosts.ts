@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { describeHostSchema } from "../../schema/describe.js";
@@ -8,14 +7,13 @@ import { HostCreate, HostPatch, type Host, type HostDetail, type HostListItem, t
 import type { DirectoryContext } from "../context.js";
 import { notFound, parse, RequestError, sha256 } from "../http.js";
 import { forgetHost } from "../rollout.js";
+import { newToken } from "../tokens.js";
 
 type Params = { Params: { name: string } };
 
 const ListQuery = z.object({ resourceGroup: z.string().optional(), channel: z.string().optional() });
 const ReportsQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(20) });
 
-/** A new host token: 32 random bytes, URL-safe. Only its sha256 is stored. */
-export const newToken = () => `cgt_${randomBytes(32).toString("base64url")}`;
 
 /**
  * What waits for the maintenance window: the deferred entries of the latest report that
