@@ -77,6 +77,11 @@ export interface TrackedInput {
   /** Content hash (any stable string). */
   hash: string;
   change: ChangeClass;
+  /**
+   * Files and directories outside the integration points this input was read from (a file a
+   * snippet includes): the agent stats them to tell an unchanged host from one to build.
+   */
+  watch?: string[];
 }
 
 /** The identity of a program a component runs: a new binary is a new generation. */
