@@ -151,8 +151,9 @@ export class DirectoryClient {
     return this.json("POST", `/v1/hosts/${enc(name)}/token`);
   }
 
-  listReports(host: string, limit = 20): Promise<api.StoredReport[]> {
-    return this.json("GET", `/v1/hosts/${enc(host)}/reports?limit=${limit}`);
+  /** Newest first; `before` (a report id) pages back through the host's history. */
+  listReports(host: string, limit = 20, before?: number): Promise<api.StoredReport[]> {
+    return this.json("GET", `/v1/hosts/${enc(host)}/reports?limit=${limit}${before === undefined ? "" : `&before=${before}`}`);
   }
 
   createChannel(channel: In<"ChannelCreate">): Promise<api.Channel> {

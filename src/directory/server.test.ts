@@ -398,7 +398,9 @@ describe("directory API: retention, metrics, logs", () => {
     for (let i = 0; i < 10; i++) await post(report("switched", null, { error: `ok${i}` }));
     const kept = (await call<StoredReport[]>("GET", "/v1/hosts/web1/reports?limit=100")).body.map((r) => r.error);
     expect(kept).toEqual(["ok9", "ok8", "ok7", "ok6", "ok5", "t-recent"]);
-    expect((await call<StoredReport[]>("GET", "/v1/hosts/web1/reports?limit=2")).body).toHaveLength(2);
+    const page = (await call<StoredReport[]>("GET", "/v1/hosts/web1/reports?limit=2")).body;
+    expect(page.map((r) => r.error)).toEqual(["ok9", "ok8"]);
+    expect((await call<StoredReport[]>("GET", `/v1/hosts/web1/reports?limit=2&before=${page[1]!.id}`)).body.map((r) => r.error)).toEqual(["ok7", "ok6"]);
   });
 
   it("serves Prometheus text with the fleet and request metrics", async () => {

@@ -122,7 +122,10 @@ describe("congruent directory serve + admin CLI", () => {
     expect(shown.stdout).toContain("pending (waits for Sun 02:00-04:00 Europe/Berlin):");
     expect(shown.stdout).toContain("restart nginx (binary)");
     expect((await json<HostDetail>(["host", "show", "web1"])).pending).toHaveLength(1);
-    expect((await json<ChannelStatus>(["channel", "status", "stable"])).rollout?.state).toBe("complete");
+    // The only canary deferred its restart: it has not run release 1 yet, so the rollout waits.
+    expect((await json<ChannelStatus>(["channel", "status", "stable"])).rollout).toMatchObject({ state: "canary", waiting: [{ host: "web1", window: "Sun 02:00-04:00 Europe/Berlin" }] });
+    expect((await run(["channel", "status", "stable", "--token-file", tokenFile])).stdout).toMatch(/rollout of 1: waiting for window \(0\/1 canaries applied it\)\n {2}waiting for window: web1 \(Sun 02:00-04:00 Europe\/Berlin, opens \d{4}-/);
+    await agent.postReport("web1", { generation: "/x", release: { channel: "stable", number: 1 }, result: "switched", startedAt: "2025-01-01T00:00:00Z", finishedAt: "2025-01-01T00:00:01Z" });
     expect((await run(["channel", "list", "--token-file", tokenFile])).stdout).toMatch(/^stable\tcurrent 1\tprevious -\tcomplete/);
     expect((await json<{ name: string }[]>(["host", "list", "--channel", "stable"])).map((h) => h.name)).toEqual(["web1"]);
 

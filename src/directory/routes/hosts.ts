@@ -12,7 +12,8 @@ import { newToken } from "../tokens.js";
 type Params = { Params: { name: string } };
 
 const ListQuery = z.object({ resourceGroup: z.string().optional(), channel: z.string().optional() });
-const ReportsQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(20) });
+/** `?limit=N&before=ID`: a page of the history, newest first, older than report ID. */
+const ReportsQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(20), before: z.coerce.number().int().positive().optional() });
 
 
 /**
@@ -109,8 +110,8 @@ export function hostRoutes(app: FastifyInstance, ctx: DirectoryContext): void {
   });
 
   app.get<Params>("/v1/hosts/:name/reports", async (request) => {
-    const { limit } = parse(ReportsQuery, request.query, "query");
+    const { limit, before } = parse(ReportsQuery, request.query, "query");
     const host = await getHost(request.params.name);
-    return storage.listReports(host.name, limit);
+    return storage.listReports(host.name, limit, before);
   });
 }
