@@ -154,8 +154,10 @@ export interface Component {
    */
   checkOpenSetting?(name: string, value: number | string | boolean): string | undefined;
   /**
-   * A rule across settings, on the effective values (defaults applied): the setting it is about
-   * and why, when broken (e.g. memcached's item size at most half of its memory).
+   * A rule across settings (e.g. memcached's item size at most half of its memory): the setting
+   * it is about and why, when broken. Called with the effective values by the build, and with
+   * one layer's values (a host's settings, a release's defaults) by the host schema: a rule
+   * whose settings are not all there is not judged.
    */
   checkSettings?(values: Record<string, number | string | boolean>): { setting: string; message: string } | undefined;
 

@@ -100,6 +100,7 @@ export function effective(ctx: Pick<RenderContext, "settings" | "local" | "setti
 
 /** memcached refuses an item size above half its memory; say so before it does. */
 function itemSizeProblem(values: Values): { setting: string; message: string } | undefined {
+  if (values.memory === undefined || values.max_item_size === undefined) return undefined;
   if (sizeBytes(String(values.max_item_size))! <= (Number(values.memory) * 1024 * 1024) / 2) return undefined;
   return { setting: "max_item_size", message: `${values.max_item_size} is more than half of memory (${values.memory} MB); memcached refuses that` };
 }

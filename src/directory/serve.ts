@@ -98,15 +98,16 @@ export async function serveDirectory(opts: ServeOptions): Promise<void> {
   const address = await server.listen({ host, port });
   server.log.info(`directory listening on ${address} (database ${db.replace(/\/\/([^:/@]+):[^@]*@/, "//$1:***@")}, schema version ${storage.schemaVersion})`);
   const watcher = opts.tls ? watchTls(server.server as unknown as Server, opts.tls, server.log, opts.tlsPollMs) : undefined;
-  const onHup = () => watcher?.reload();
-  process.on("SIGHUP", onHup);
+  if (watcher) process.on("SIGHUP", watcher.reload);
   opts.onListening?.(address);
 
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       server.log.info(`${signal}: closing`);
-      watcher?.stop();
-      process.off("SIGHUP", onHup);
+      if (watcher) {
+        watcher.stop();
+        process.off("SIGHUP", watcher.reload);
+      }
       server
         .close()
         .then(() => storage.close())

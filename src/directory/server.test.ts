@@ -160,7 +160,7 @@ describe("directory API: the host schema", () => {
     });
     expect(await add({ roles: ["webgateway"], settings: { redis: { maxmemory: "1gb" } } })).toMatchObject({ field: "settings.redis", error: "settings.redis: component not enabled by any role of this host" });
     expect(await add({ roles: ["redis"], settings: { redis: { requirepass: "x" } } })).toMatchObject({ field: "settings.redis.requirepass" });
-    expect(await add({ roles: ["memcached"], settings: { memcached: { max_item_size: "64m" } } })).toMatchObject({ field: "settings.memcached.max_item_size" });
+    expect(await add({ roles: ["memcached"], settings: { memcached: { memory: 64, max_item_size: "64m" } } })).toMatchObject({ field: "settings.memcached.max_item_size" });
     expect(await add({ maintenanceWindow: { schedule: "Sun 02:00-04:00", timezone: "Mars/Olympus" } })).toMatchObject({
       field: "maintenanceWindow.timezone",
       error: expect.stringContaining('unknown time zone "Mars/Olympus": expected an IANA name such as Europe/Berlin'),

@@ -1,18 +1,10 @@
+import type { SettingSpec } from "../components/component.js";
 import { components, roles } from "../components/registry.js";
 import { NAME_MAX, NAME_PATTERN, NAME_RULE } from "./names.js";
 import { SCHEDULE_PATTERN, SCHEDULE_RULE } from "./window.js";
 
-/** One setting as the schema knows it. */
-export interface SettingDescription {
-  name: string;
-  type: "integer" | "string" | "boolean";
-  default: number | string | boolean;
-  description: string;
-  change: string;
-  min?: number;
-  max?: number;
-  values?: readonly string[];
-}
+/** One setting as the schema knows it: its spec, without the check function, and its name. */
+export type SettingDescription = Omit<SettingSpec, "check"> & { name: string };
 
 /**
  * The host schema as data: what `congruent host schema --json` prints and `GET /v1/schema`

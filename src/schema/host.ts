@@ -49,7 +49,11 @@ export function checkComponentSetting(component: Component, key: string, value: 
   return component.checkOpenSetting?.(key, value as SettingValue);
 }
 
-/** The settings of one component, each alone and, over the component's defaults, together. */
+/**
+ * The settings of one component, each alone and together. A rule across settings is judged
+ * only on what this layer gives: a release's defaults, the host's own settings and the
+ * integration point's file may each give part of it, and only the build sees them all.
+ */
 function checkComponentSettings(component: Component, values: unknown): Issue[] {
   if (!isObject(values)) return [{ path: [], message: "expected an object of settings" }];
   const issues: Issue[] = [];
@@ -57,11 +61,8 @@ function checkComponentSettings(component: Component, values: unknown): Issue[] 
     const problem = checkComponentSetting(component, key, value);
     if (problem) issues.push({ path: [key], message: problem });
   }
-  if (issues.length === 0 && component.checkSettings) {
-    const effective: Record<string, SettingValue> = Object.fromEntries(Object.entries(component.settings).map(([k, s]) => [k, s.default]));
-    const broken = component.checkSettings({ ...effective, ...(values as Record<string, SettingValue>) });
-    if (broken) issues.push({ path: [broken.setting], message: broken.message });
-  }
+  const broken = issues.length === 0 ? component.checkSettings?.(values as Record<string, SettingValue>) : undefined;
+  if (broken) issues.push({ path: [broken.setting], message: broken.message });
   return issues;
 }
 

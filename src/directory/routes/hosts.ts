@@ -15,7 +15,6 @@ const ListQuery = z.object({ resourceGroup: z.string().optional(), channel: z.st
 /** `?limit=N&before=ID`: a page of the history, newest first, older than report ID. */
 const ReportsQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(20), before: z.coerce.number().int().positive().optional() });
 
-
 /**
  * What waits for the maintenance window: the deferred entries of the latest report that
  * deferred something, until a later report has none (the restart happened, or is no longer needed).
