@@ -1,4 +1,5 @@
 import { benchAgentUnchanged } from "./agent-unchanged.js";
+import { benchDirectoryFlood } from "./directory-flood.js";
 import { benchDirectoryPoll } from "./directory-poll.js";
 import { benchMigrate } from "./migrate.js";
 import { benchPostgresqlReload } from "./postgresql-reload.js";
@@ -13,6 +14,7 @@ const only = process.argv[2];
 const benches: Record<string, () => Promise<void>> = {
   "switch-unchanged": benchSwitchUnchanged,
   "directory-poll": benchDirectoryPoll,
+  "directory-flood": benchDirectoryFlood,
   "agent-unchanged": benchAgentUnchanged,
   userscan: benchUserscan,
   vulnscan: benchVulnscan,

@@ -6,7 +6,7 @@
  */
 export const errorCodes = {
   E_USAGE: "a command was called with missing or contradictory arguments",
-  E_HOST_INVALID: "the host description is malformed or names an unknown role, component or setting",
+  E_HOST_INVALID: "the host description (or a release's role defaults, or a maintenance window) is malformed or breaks the host schema: unknown role, component or setting, a value out of range, an unknown time zone",
   E_LOCAL_INVALID: "a file in an integration point (/etc/local/<component>/) is unreadable, escapes the directory or is rejected by the software",
   E_STORE_NAME: "a store path name breaks Nix's rules (characters, length, leading dot)",
   E_STORE_IO: "reading or writing the store failed",
@@ -27,8 +27,10 @@ export const errorCodes = {
   E_DIRECTORY_INVALID: "a directory request body or query is malformed; the message names the field (HTTP 400)",
   E_DIRECTORY_NOT_FOUND: "the directory has no such host, resource group, channel or release (HTTP 404)",
   E_DIRECTORY_CONFLICT: "the directory already has that name, or the request contradicts the channel's state (HTTP 409)",
+  E_DIRECTORY_RATE_LIMITED: "a host sent reports faster than the directory takes them (HTTP 429, with Retry-After); the agent keeps them in its outbox",
   E_DIRECTORY_HTTP: "the directory answered with an error; the message names the URL, the HTTP status and the server's message",
   E_DIRECTORY_UNREACHABLE: "the directory could not be reached (connection refused, DNS, timeout); an agent falls back to its saved description",
+  E_DIRECTORY_TOKEN: "a token is refused where it was given: an admin token of fewer than 128 bits (or shaped like a host token), or a token that is not a host token given to `manage`",
   E_DIRECTORY_DB: "the directory's database URL is unsupported, or opening or migrating the database failed",
   E_VULNSCAN_INPUT: "an NVD data file (or URL) is unreadable, truncated, or not NVD 2.0 JSON; the index is left as it was",
   E_VULNSCAN_INDEX: "the local vulnerability index is missing, unreadable or of a newer schema",

@@ -10,6 +10,8 @@ export interface UnitValues {
   local: string;
   directory: string;
   tokenFile: string;
+  /** CA file for the directory's certificate ($CONGRUENT_CA in the unit); empty for the system's CAs. */
+  ca: string;
   name: string;
 }
 

@@ -1,5 +1,6 @@
 import { CongruentError } from "../errors.js";
 import path from "node:path";
+import { printableJson, printableLines } from "./printable.js";
 
 /** Options every command that touches a host's state accepts. */
 export interface StateOptions {
@@ -16,9 +17,14 @@ export function localDir(opts: { local?: string }): string {
   return path.resolve(opts.local ?? process.env.CONGRUENT_LOCAL ?? "/etc/local");
 }
 
-/** Print `value` as one JSON document, or `text` for people. */
+/**
+ * Print `value` as one JSON document, or `text` for people. Either way no control character a
+ * value brought along reaches the terminal raw (see printable.ts); values that came from
+ * elsewhere should be passed through `printable()` by the command too, so their own newlines
+ * cannot pass for lines of the output.
+ */
 export function report(json: boolean | undefined, value: unknown, text: () => string): void {
-  process.stdout.write(json ? JSON.stringify(value, null, 2) + "\n" : text() + "\n");
+  process.stdout.write(json ? printableJson(JSON.stringify(value, null, 2)) + "\n" : printableLines(text()) + "\n");
 }
 
 export const HEALTH_HELP = "seconds each started, restarted or reloaded service may take to pass its health check (default 30)";

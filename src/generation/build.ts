@@ -64,7 +64,7 @@ export async function buildGeneration(opts: BuildOptions): Promise<BuildResult> 
       dataDir: dataDir(opts.stateDir, name),
       roles: host.roles.filter((r) => roles.get(r)?.includes(name)),
       settingSource: (key) => {
-        const line = source.lineOf(key, name);
+        const line = source.lineAt(["settings", name, key]);
         return `${opts.hostFile}${line ? `:${line}` : ""} (settings.${name}.${key})`;
       },
     };

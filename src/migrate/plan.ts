@@ -6,6 +6,7 @@ import type { LeftOut, Secret } from "./conversion.js";
 import { convertAll } from "./conversions.js";
 import { proposeProfiles, type ProfileProposal } from "./profile-proposal.js";
 import type { Blocker, Inventory, Problem } from "./types.js";
+import { NAME_MAX, NAME_PATTERN } from "../schema/names.js";
 
 export const PLAN_FORMAT = "congruent-migrate-plan/1";
 export const INTEGRATION_POINTS = ["nginx", "postgresql", "redis", "memcached"];
@@ -43,8 +44,6 @@ export interface PlanOptions {
   build?: boolean;
 }
 
-const HOST_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-
 /**
  * Propose the Congruent description of an assessed host and write it to `out`: host.json,
  * `local/<component>/` snippets converted from the legacy configuration, `plan.json` (what
@@ -66,7 +65,7 @@ export async function makePlan(opts: PlanOptions): Promise<Plan> {
     throw new CongruentError("E_MIGRATE_PLAN", `${out}: cannot write the plan: ${(error as NodeJS.ErrnoException).code ?? error}`);
   }
   const { conversions, leftOut } = convertAll(inv.facts);
-  const name = HOST_NAME.test(inv.host) ? inv.host : inv.host.toLowerCase().replace(/[^a-z0-9-]/g, "-").replace(/^-+|-+$/g, "").slice(0, 63) || "legacy";
+  const name = NAME_PATTERN.test(inv.host) ? inv.host : inv.host.toLowerCase().replace(/[^a-z0-9-]/g, "-").replace(/^-+|-+$/g, "").slice(0, NAME_MAX) || "legacy";
   const description: HostDescriptionOut = {
     name,
     roles: conversions.map((c) => c.role),
