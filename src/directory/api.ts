@@ -150,7 +150,14 @@ export const Report = z.object({
   error: z.string().max(4000).optional(),
   warnings: z.array(z.string().max(1000)).max(100).default([]),
   /** vulnscan counts for the active generation, when the agent ran it: total = open (not whitelisted) CVE findings. */
-  vulnerabilities: z.object({ total: z.number().int(), whitelisted: z.number().int() }).optional(),
+  vulnerabilities: z
+    .object({
+      total: z.number().int(),
+      whitelisted: z.number().int(),
+      /** The open findings themselves (agents since the dashboard): what the fleet's CVE views read. */
+      findings: z.array(z.object({ cve: z.string().min(1).max(40), score: z.number().min(0).max(10).nullable().optional(), package: z.string().min(1).max(200) })).max(5000).optional(),
+    })
+    .optional(),
   startedAt: z.string(),
   finishedAt: z.string(),
 });
