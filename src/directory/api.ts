@@ -110,6 +110,8 @@ export const ChannelStatus = z.object({
       startedAt: z.string(),
       /** Set when an admin moved the rollout on without its canaries (`channel continue`). */
       forcedAt: z.string().optional(),
+      /** While an admin paused the rollout (state halted). */
+      paused: z.object({ by: z.string(), at: z.string() }).optional(),
     })
     .nullable(),
   /**

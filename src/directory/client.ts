@@ -189,6 +189,14 @@ export class DirectoryClient {
     return this.json("POST", `/v1/channels/${enc(channel)}/continue`);
   }
 
+  pause(channel: string): Promise<api.ChannelStatus> {
+    return this.json("POST", `/v1/channels/${enc(channel)}/pause`, {});
+  }
+
+  resume(channel: string): Promise<api.ChannelStatus> {
+    return this.json("POST", `/v1/channels/${enc(channel)}/resume`, {});
+  }
+
   channelStatus(channel: string): Promise<api.ChannelStatus> {
     return this.json("GET", `/v1/channels/${enc(channel)}/status`);
   }

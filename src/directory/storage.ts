@@ -189,6 +189,8 @@ export interface Rollout {
   startedAt: string;
   /** When an admin moved the rollout on without waiting for its canaries (`channel continue`). */
   forcedAt?: string;
+  /** Set while an admin paused the rollout (state halted): who and when. */
+  paused?: { by: string; at: string };
 }
 
 export interface ChannelRecord {
