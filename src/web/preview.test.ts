@@ -44,5 +44,11 @@ describe("forecastRollout", () => {
     ]);
     expect(f[2]!.why).toContain("after the canaries");
     expect(forecastRollout(now, 600_000, [{ host: "web2", canary: false, action: "reload", window: null }], { halted: true })[0]).toEqual({ host: "web2", by: null, why: "after the rollout resumes" });
+    // Without a window a restart waits for --force, and so does everyone after that canary.
+    const forced = forecastRollout(now, 600_000, [{ host: "db1", canary: true, action: "restart", window: null }, { host: "web3", canary: false, action: "reload", window: null }]);
+    expect(forced.map((x) => [x.host, x.by, x.why])).toEqual([
+      ["db1", null, "canary; restart: no maintenance window, waits for manage --force"],
+      ["web3", null, "after canary db1, which waits for manage --force"],
+    ]);
   });
 });
