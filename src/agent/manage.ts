@@ -190,7 +190,7 @@ async function exposureOf(opts: ManageOptions, generation: string, last: LastRun
   }
 }
 
-const counts = (e: LastRun["exposure"]) => (e ? { vulnerabilities: { total: e.total, whitelisted: e.whitelisted } } : {});
+const counts = (e: LastRun["exposure"]) => (e ? { vulnerabilities: { total: e.total, whitelisted: e.whitelisted, ...(e.findings ? { findings: e.findings } : {}) } } : {});
 
 async function serviceStates(opts: ManageOptions, generation: string | null): Promise<Report["services"]> {
   if (!generation) return [];

@@ -7,8 +7,8 @@ import type { HostStatus } from "../directory/fleet-storage.js";
 export const STATUS: Record<HostStatus, { icon: string; label: string; title: string }> = {
   ok: { icon: "✔", label: "ok", title: "the last run switched or found nothing to change" },
   failed: { icon: "✖", label: "failed", title: "the last run failed, timed out or refused a stale input" },
-  deferred: { icon: "⏸", label: "deferred", title: "a restart waits for the maintenance window" },
-  stale: { icon: "⌛", label: "stale", title: "no report for longer than the agent's interval plus a grace" },
+  deferred: { icon: "‖", label: "deferred", title: "a restart waits for the maintenance window" },
+  stale: { icon: "◷", label: "stale", title: "no report for longer than the agent's interval plus a grace" },
   never: { icon: "○", label: "never reported", title: "the agent has not reported yet" },
 };
 
