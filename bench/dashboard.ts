@@ -1,11 +1,10 @@
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { get } from "node:http";
 import os from "node:os";
 import path from "node:path";
 import type { openSqliteStorage as OpenSqlite } from "../src/directory/storage/sqlite/index.js";
-import { freePort } from "./measure.js";
+import { freePort, startDirectoryProcess } from "./measure.js";
 
 const HOSTS = 5_000;
 const REPORTS = 100;
@@ -19,29 +18,6 @@ const ROLES = ["webgateway", "postgresql15", "redis", "memcached"];
 function pct(values: number[], p: number): number {
   const s = [...values].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
-}
-
-/** The directory in its own process, as in production (see directory-poll.ts). */
-function startServer(db: string, port: number, adminHash: string): Promise<() => Promise<void>> {
-  const script = `
-    const { openSqliteStorage } = await import(${JSON.stringify(path.join(dist, "storage/sqlite/index.js"))});
-    const { buildDirectory } = await import(${JSON.stringify(path.join(dist, "server.js"))});
-    const storage = openSqliteStorage(${JSON.stringify(db)});
-    const app = buildDirectory({ storage, adminTokenHash: ${JSON.stringify(adminHash)}, staleAfterMs: 1e12 });
-    await app.listen({ host: "127.0.0.1", port: ${port} });
-    process.stdout.write("ready\\n");
-    process.on("SIGTERM", () => app.close().then(() => storage.close()).then(() => process.exit(0)));`;
-  const child = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
-  return new Promise((resolve, reject) => {
-    child.stdout.once("data", () =>
-      resolve(async () => {
-        const exited = new Promise((r) => child.once("exit", r));
-        child.kill("SIGTERM");
-        await exited;
-      }),
-    );
-    child.once("exit", (code) => reject(new Error(`directory exited with ${code}`)));
-  });
 }
 
 /** Milliseconds of each of `n` GETs in a row (one keep-alive connection), after 10 warm-up requests. */
@@ -122,7 +98,7 @@ export async function benchDashboard(): Promise<void> {
 
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
-    const stop = await startServer(db, port, sha256(admin));
+    const stop = await startDirectoryProcess(db, port, sha256(admin), "staleAfterMs: 1e12");
     try {
       const loginPage = await fetch(`${base}/login`);
       const csrfCookie = loginPage.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");

@@ -1,3 +1,4 @@
+import type { Summary } from "../migrate/types.js";
 import type { Host, StoredReport } from "./api.js";
 
 /**
@@ -124,12 +125,5 @@ export interface HostCve {
   packages: string[];
 }
 
-export interface InventorySummary {
-  items: number;
-  congruent: number;
-  convergent: number;
-  divergent: number;
-  dataBytes: number;
-  blockers: number;
-  ready: boolean;
-}
+/** A migrate inventory's summary, as `migrate inventory` writes it. */
+export type InventorySummary = Summary;
