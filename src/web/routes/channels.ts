@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { resultsOf } from "../../directory/fleet-storage.js";
 import { notFound } from "../../directory/http.js";
 import { effectiveRelease, pickCanaries } from "../../directory/rollout.js";
 import type { ChannelRecord, HostState } from "../../directory/storage.js";
@@ -16,15 +17,13 @@ export function rolloutView(c: ChannelRecord) {
   return { channel: c.name, release: r.release, state: r.paused ? "paused" : r.state, canaries: r.canaryHosts.length, succeeded: r.succeeded.length, failed: r.failed.length };
 }
 
-const SUCCESS = new Set(["switched", "unchanged"]);
-
 /** Where one host stands in the rollout of `release`. */
 function progressOf(h: HostState, release: number, channel: string, failed: Set<string>): Progress {
   if (failed.has(h.name)) return "failed";
   const onIt = h.lastRelease?.channel === channel && h.lastRelease.number === release;
   if (!onIt) return "pending";
   if (h.lastResult === "deferred") return "waiting";
-  if (SUCCESS.has(h.lastResult ?? "")) return "done";
+  if (resultsOf.ok.includes(h.lastResult ?? "")) return "done";
   return h.lastResult === null ? "pending" : "failed";
 }
 
