@@ -10,8 +10,8 @@ export interface Exposure {
   indexMtimeMs: number;
 }
 
-/** The directory takes at most this many findings in one report. */
-const MAX_FINDINGS = 5000;
+/** The directory takes at most this many findings in one report (about 100 KB). */
+const MAX_FINDINGS = 1000;
 
 /**
  * vulnscan counts and findings for a generation, when this host has a vulnerability index (`congruent

@@ -156,8 +156,11 @@ export const Report = z.object({
     .object({
       total: z.number().int(),
       whitelisted: z.number().int(),
-      /** The open findings themselves (agents since the dashboard): what the fleet's CVE views read. */
-      findings: z.array(z.object({ cve: z.string().min(1).max(40), score: z.number().min(0).max(10).nullable().optional(), package: z.string().min(1).max(200) })).max(5000).optional(),
+      /**
+       * The open findings themselves, sent when the agent found them anew (agents since the
+       * dashboard): the directory keeps each host's last list for its CVE views, not in the report.
+       */
+      findings: z.array(z.object({ cve: z.string().min(1).max(40), score: z.number().min(0).max(10).nullable().optional(), package: z.string().min(1).max(200) })).max(1000).optional(),
     })
     .optional(),
   startedAt: z.string(),

@@ -141,6 +141,8 @@ export function fleetConformance(test: (title: string, fn: () => Promise<void>) 
       { cve: "CVE-2024-2", score: null, packages: ["zlib-1.2"] },
     ]);
     expect((await s.fleet.queryHosts(query([{ field: "cveId", op: "eq", value: "CVE-2024-1" }]))).hosts.map((h) => h.name)).toEqual(["web1", "web2"]);
+    // The findings are kept once per host, not in every stored report.
+    expect((await s.listReports("web1", 1))[0]!.vulnerabilities).toEqual({ total: 3, whitelisted: 0 });
     // Counts only (an older agent): the findings stay; an empty list clears them.
     await s.addReport("web1", report("unchanged", { vulnerabilities: { total: 2, whitelisted: 0 } }), at(3));
     expect(await s.fleet.cvesOfHost("web1")).toHaveLength(2);

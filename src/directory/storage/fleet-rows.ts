@@ -19,6 +19,13 @@ export function reportDerived(host: string, report: Report): { signature: string
   return { signature, findings: [...byKey.values()] };
 }
 
+/** The report as stored: its findings live in host_vulnerabilities, not in every report's body. */
+export function storedBody(report: Report): string {
+  if (!report.vulnerabilities?.findings) return JSON.stringify(report);
+  const { total, whitelisted } = report.vulnerabilities;
+  return JSON.stringify({ ...report, vulnerabilities: { total, whitelisted } });
+}
+
 export const SQL = {
   failureGroups: `SELECT error_signature AS signature, MIN(received_at) AS first_seen, MAX(received_at) AS last_seen, MAX(id) AS last_id
     FROM reports WHERE error_signature IS NOT NULL GROUP BY error_signature ORDER BY last_seen DESC, signature LIMIT ?`,

@@ -6,6 +6,7 @@ import { appliedResults, reportsToDrop, type ReportUsage, type ChannelRecord, ty
 import { migrations } from "./migrations.js";
 import { HOST_STATE_COLUMNS, rowMappers, type Row } from "../rows.js";
 import { PostgresFleet, PostgresViewers } from "./fleet.js";
+import { storedBody } from "../fleet-rows.js";
 
 // JSON columns: jsonb, parsed by pg.
 const { host: hostFromRow, channel: channelFromRow, release: releaseFromRow, report: reportFromRow, resourceGroup: rgFromRow, hostState, inventoryBrief, reportMeta } = rowMappers((v) => v);
@@ -266,7 +267,7 @@ export class PostgresStorage implements Storage {
         [report.result, receivedAt, rel?.channel ?? null, rel?.number ?? null, v?.total ?? null, v?.whitelisted ?? null, host, applied],
       );
       if (!updated.rowCount) return null;
-      const body = JSON.stringify(report);
+      const body = storedBody(report);
       const [r] = await this.rows("INSERT INTO reports (host, result, received_at, body, bytes) VALUES ($1, $2, $3, $4, $5) RETURNING id", [host, report.result, receivedAt, body, Buffer.byteLength(body)], q);
       await this.fleet.recordReport(q, host, Number(r!.id), report);
       if (retention) await this.prune(q, host, retention, new Date(receivedAt));

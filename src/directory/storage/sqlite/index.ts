@@ -8,6 +8,7 @@ import { appliedResults, reportsToDrop, type ChannelRecord, type HostFilter, typ
 import { migrations } from "./migrations.js";
 import { HOST_STATE_COLUMNS, rowMappers, type Row } from "../rows.js";
 import { SqliteFleet, SqliteViewers } from "./fleet.js";
+import { storedBody } from "../fleet-rows.js";
 
 // JSON columns: text in SQLite.
 const { host: hostFromRow, channel: channelFromRow, release: releaseFromRow, report: reportFromRow, resourceGroup: rgFromRow, hostState, inventoryBrief, reportMeta } = rowMappers((v) => JSON.parse(v as string));
@@ -291,7 +292,7 @@ export class SqliteStorage implements Storage {
       const applied = (appliedResults as readonly string[]).includes(report.result) ? 1 : 0;
       const row = { result: report.result, at: receivedAt, channel: rel?.channel ?? null, number: rel?.number ?? null, applied, total: v?.total ?? null, whitelisted: v?.whitelisted ?? null, host };
       if (!this.st.lastResult.run(row).changes) return null;
-      const body = JSON.stringify(report);
+      const body = storedBody(report);
       const id = Number(this.st.insertReport.run(host, report.result, receivedAt, body, Buffer.byteLength(body)).lastInsertRowid);
       this.fleet.recordReport(host, id, report);
       if (retention) this.prune(host, retention, new Date(receivedAt));
