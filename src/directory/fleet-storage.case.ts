@@ -81,6 +81,7 @@ export function fleetConformance(test: (title: string, fn: () => Promise<void>) 
       lastResult: "switched",
       lastReportAt: at(40),
       lastRelease: { channel: "stable", number: 2 },
+      runningRelease: { channel: "stable", number: 2 },
       cves: 3,
     });
     expect((await s.fleet.queryHosts(query([{ field: "name", op: "eq", value: "db2" }]))).hosts[0]!.maintenanceWindow).toEqual({ schedule: "Sun 02:00-04:00", timezone: "UTC" });
@@ -91,7 +92,7 @@ export function fleetConformance(test: (title: string, fn: () => Promise<void>) 
     expect(facets.find((f) => f.channel === "stable" && f.release === 2)).toEqual({ status: "ok", channel: "stable", release: 2, hosts: 1 });
   });
 
-  test("fleet: reports after an id, before an id, one by id", async () => {
+  test("fleet: reports after an id, one by id", async () => {
     const s = db();
     expect(await s.fleet.latestReportId()).toBe(0);
     await s.createHost(host("web1"), "t1");
@@ -102,7 +103,6 @@ export function fleetConformance(test: (title: string, fn: () => Promise<void>) 
     expect(await s.fleet.latestReportId()).toBe(c!.id);
     expect((await s.fleet.reportsAfter(a!.id, 10)).map((r) => [r.host, r.result])).toEqual([["web2", "failed"], ["web1", "unchanged"]]);
     expect(await s.fleet.reportsAfter(a!.id, 1)).toHaveLength(1);
-    expect((await s.fleet.reportsBefore("web1", c!.id, 10)).map((r) => r.id)).toEqual([a!.id]);
     expect(await s.fleet.getReport("web1", c!.id)).toEqual(c);
     expect(await s.fleet.getReport("web1", b!.id)).toBeNull();
   });

@@ -18,8 +18,6 @@ export interface FleetStorage {
   reportsAfter(afterId: number, limit: number): Promise<StoredReport[]>;
   /** The highest report id so far (0 when none). */
   latestReportId(): Promise<number>;
-  /** One host's reports older than `beforeId`, newest first (paged run history). */
-  reportsBefore(host: string, beforeId: number, limit: number): Promise<StoredReport[]>;
   getReport(host: string, id: number): Promise<StoredReport | null>;
   /** Stored failures grouped by {@link errorSignature}, the most recently seen first. */
   failureGroups(limit: number): Promise<FailureGroup[]>;
@@ -90,7 +88,10 @@ export interface HostRow {
   status: HostStatus;
   lastResult: string | null;
   lastReportAt: string | null;
+  /** The release of the host's last report: the one it runs, or one it failed. */
   lastRelease: { channel: string; number: number } | null;
+  /** The release the host runs: that of its last report that applied one. */
+  runningRelease: { channel: string; number: number } | null;
   /** Open CVE findings of the last report that carried them. */
   cves: number | null;
 }
@@ -98,7 +99,7 @@ export interface HostRow {
 export interface HostFacet {
   status: HostStatus;
   channel: string | null;
-  /** The release the hosts last reported running (in `channel` or another). */
+  /** The release the hosts run (in `channel` or another). */
   release: number | null;
   hosts: number;
 }

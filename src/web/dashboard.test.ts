@@ -175,11 +175,15 @@ describe("dashboard: a viewer", () => {
 });
 
 describe("dashboard: pages", () => {
-  it("escapes what agents send: an error text is text, never markup", async () => {
+  it("escapes what agents send: an error text is text, never markup; a host's last error and its report caps are on its page", async () => {
     const b = new Browser();
     await b.login(ADMIN);
     for (const url of ["/hosts/db1", "/failures"]) {
       const body = (await b.get(url)).body;
+      if (url === "/hosts/db1") {
+        expect(body).toMatch(/<dt>Last error<\/dt><dd><pre class="error">&lt;img src=x onerror=alert\(1\)&gt; nginx -t failed in \/etc\/local\/nginx\/a.conf:3<\/pre>/);
+        expect(body).toMatch(/keeps 1 report of this host \([\d.]+ B\), at most 200 and 4.0 MiB/);
+      }
       expect(body).not.toContain("<img src=x");
       expect(body).toContain("&lt;img src=x onerror=alert(1)&gt;");
     }
@@ -208,7 +212,7 @@ describe("dashboard: pages", () => {
     expect(csv.headers["content-type"]).toBe("text/csv; charset=utf-8");
     expect(csv.body.split("\r\n").filter(Boolean).map((l) => l.split(",").slice(0, 3).join(","))).toEqual(["name,status,lastResult", "web2,never,", "web1,ok,switched"]);
     const json = (await b.get("/hosts.json?q=status%3Afailed")).json();
-    expect(json).toMatchObject({ query: "status:failed", total: 1, hosts: [{ name: "db1", status: "failed", lastResult: "failed", roles: ["postgresql15"], release: 1 }] });
+    expect(json).toMatchObject({ query: "status:failed", total: 1, hosts: [{ name: "db1", status: "failed", lastResult: "failed", roles: ["postgresql15"], release: null, lastReportRelease: 1 }] });
     expect((await b.get("/hosts.json?q=cve%3Ex")).statusCode).toBe(400);
     // A script can export with a token instead of a session.
     expect((await call("GET", "/hosts.json?q=status%3Afailed")).json().total).toBe(1);

@@ -1,6 +1,6 @@
 import type { MaintenanceWindow } from "../directory/api.js";
 import type { PreviewClass } from "./preview.js";
-import { nextWindow } from "./windows.js";
+import { nextWindow } from "../agent/window.js";
 
 export interface ForecastHost {
   host: string;

@@ -25,7 +25,7 @@ export const COLOURS = [
 
 export const ROLLOUT: Record<string, { label: string; icon: string; status: string }> = {
   canary: { label: "canaries running it", icon: "◔", status: "deferred" },
-  waiting: { label: "waiting for a window", icon: "‖", status: "deferred" },
+  waiting: { label: "waiting for a canary's window", icon: "‖", status: "deferred" },
   halted: { label: "halted", icon: "✖", status: "failed" },
   paused: { label: "paused by an admin", icon: "‖", status: "stale" },
   complete: { label: "complete", icon: "✔", status: "ok" },

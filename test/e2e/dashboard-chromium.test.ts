@@ -56,7 +56,9 @@ describe.skipIf(!hasChromium)("the dashboard in Chromium", () => {
     mkdirSync(ARTEFACTS, { recursive: true });
     writeFileSync(adminFile, randomBytes(24).toString("hex"), { mode: 0o600 });
     url = `http://127.0.0.1:${await freePort()}`;
-    server = spawn(process.execPath, [CLI, "directory", "serve", "--db", `sqlite:${path.join(root, "directory.db")}`, "--listen", url.slice(7), "--admin-token-file", adminFile, "--log-level", "warn"], { stdio: "ignore" });
+    server = spawn(process.execPath, [CLI, "directory", "serve", "--db", `sqlite:${path.join(root, "directory.db")}`, "--listen", url.slice(7), "--admin-token-file", adminFile, "--log-level", "warn",
+      // The long-open page test sends hundreds of reports for one host in seconds.
+      "--report-burst", "1000", "--report-rate", "100000"], { stdio: "ignore" });
     for (let i = 0; i < 200 && !(await fetch(`${url}/v1/health`).then((r) => r.ok, () => false)); i++) await new Promise((r) => setTimeout(r, 50));
     fleet = await seedFleet(url, adminToken());
     // web1 runs a real agent; its first run fails on a broken snippet (nginx -t refuses it).
@@ -146,7 +148,7 @@ describe.skipIf(!hasChromium)("the dashboard in Chromium", () => {
     expect(await page.locator("tbody tr").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-host")))).toEqual(["db3", "db2"]);
     const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: "CSV" }).click()]);
     const csv = readFileSync((await download.path())!, "utf8").trim().split("\r\n");
-    expect(csv[0]).toBe("name,status,lastResult,resourceGroup,roles,channel,release,targetRelease,cves,lastReportAt");
+    expect(csv[0]).toBe("name,status,lastResult,resourceGroup,roles,channel,release,lastReportRelease,targetRelease,cves,lastReportAt");
     expect(csv.slice(1).map((l) => l.split(",")[0])).toEqual(["db3", "db2"]);
     const json = await (await page.request.get(`${url}/hosts.json${new URL(page.url()).search}`)).json();
     expect(json.hosts.map((h: { name: string }) => h.name)).toEqual(["db3", "db2"]);
@@ -154,7 +156,7 @@ describe.skipIf(!hasChromium)("the dashboard in Chromium", () => {
     await context.close();
   });
 
-  it("halts and resumes a rollout from the channel page", async () => {
+  it("halts and resumes a rollout from the channel page; a canary waiting for its window holds it until an admin continues", async () => {
     await cliJson(["channel", "promote", "stable", "2"], env());
     const context = await browser.newContext();
     const page = await login(context, adminToken());
@@ -170,7 +172,22 @@ describe.skipIf(!hasChromium)("the dashboard in Chromium", () => {
     await page.getByRole("button", { name: "Resume the rollout" }).click();
     await page.waitForURL(/done=resume/);
     expect(await page.locator(".rollout-state").innerText()).toContain("canaries running it");
-    expect((await cliJson<{ rollout: { state: string } }>(["channel", "status", "stable"], env())).rollout.state).toBe("canary");
+    const resumed = await cliJson<{ rollout: { state: string; canaryHosts: string[] } }>(["channel", "status", "stable"], env());
+    expect(resumed.rollout.state).toBe("canary");
+    // A canary defers its restart to its window: the rollout waits for it, and says so.
+    const canary = resumed.rollout.canaryHosts[0]!;
+    const token = fleet.tokens[canary] ?? readFileSync(path.join(root, `${canary}.token`), "utf8").trim();
+    const at = new Date().toISOString();
+    const deferred = { generation: null, release: { channel: "stable", number: 2 }, result: "deferred", deferred: [{ service: "postgresql", action: "restart", why: ["shared_buffers: 128MB → 1GB (restart)"] }], startedAt: at, finishedAt: at };
+    expect((await fetch(`${url}/v1/hosts/${canary}/reports`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(deferred) })).status).toBe(201);
+    await page.reload();
+    expect(await page.locator(".rollout-state").innerText()).toContain("waiting for a canary's window");
+    expect(await page.locator("main").innerText()).toContain("waiting for a window");
+    await page.getByRole("button", { name: "Continue without waiting for the canaries" }).click();
+    await page.waitForURL(/done=continue/);
+    expect(await page.locator(".rollout-state").innerText()).toContain("complete");
+    expect(await page.locator("main").innerText()).toContain("Continued by an admin");
+    expect((await cliJson<{ rollout: { state: string; forcedAt?: string } }>(["channel", "status", "stable"], env())).rollout).toMatchObject({ state: "complete", forcedAt: expect.any(String) });
     await context.close();
   });
 

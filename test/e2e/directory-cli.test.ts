@@ -229,6 +229,8 @@ describe("congruent directory serve + admin CLI", () => {
     const listed = (await run(["host", "list", "--token-file", tokenFile])).stdout;
     expect(listed).toMatch(/^db9\tbeta\t-\tpostgresql15\tfailed \d{4}-/m);
     expect(listed).toMatch(/^tok1\tbeta\t-\t-\tnever reported$/m);
+  });
+
   it("viewer tokens: added with --viewer (shown once), listed without the token, removed by name; a viewer reads and changes nothing", async () => {
     const refused = await run(["token", "add", "--token-file", tokenFile]);
     expect(refused.code).toBe(1);

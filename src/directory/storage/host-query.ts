@@ -20,7 +20,7 @@ const STATUS_RANK = `CASE WHEN last_report_at IS NULL THEN 2 WHEN last_report_at
   WHEN last_result IN (${quoted(resultsOf.failed)}) THEN 0 WHEN last_result = 'deferred' THEN 3 ELSE 4 END`;
 
 const OPS = { eq: "=", gt: ">", ge: ">=", lt: "<", le: "<=" } as const;
-const SORT_COLUMNS = { name: "name", rg: "resource_group", channel: "channel", release: "last_release_number", cve: "last_vulnerabilities", last: "last_report_at" } as const;
+const SORT_COLUMNS = { name: "name", rg: "resource_group", channel: "channel", release: "running_release_number", cve: "last_vulnerabilities", last: "last_report_at" } as const;
 
 function condition(c: HostCondition, staleBefore: string, dialect: HostQueryDialect): { sql: string; args: unknown[] } {
   switch (c.field) {
@@ -39,7 +39,7 @@ function condition(c: HostCondition, staleBefore: string, dialect: HostQueryDial
     case "cveId":
       return { sql: "EXISTS (SELECT 1 FROM host_vulnerabilities v WHERE v.host = hosts.name AND v.cve = ?)", args: [c.value] };
     case "release":
-      return { sql: `last_release_number ${OPS[c.op]} ?`, args: [c.value] };
+      return { sql: `running_release_number ${OPS[c.op]} ?`, args: [c.value] };
     case "cve":
       return { sql: `last_vulnerabilities ${OPS[c.op]} ?`, args: [c.value] };
   }
@@ -74,12 +74,12 @@ export function hostQuerySql(q: HostQuery, dialect: HostQueryDialect): { page: s
     order = `(${col} IS NULL) ASC, ${col} ${dir}, name ASC`;
   }
   const page = `SELECT name, resource_group, roles, channel, maintenance_window, last_result, last_report_at, last_release_channel,
-    last_release_number, last_vulnerabilities, ${STATUS} AS status FROM hosts${where} ORDER BY ${order} LIMIT ? OFFSET ?`;
+    last_release_number, running_release_channel, running_release_number, last_vulnerabilities, ${STATUS} AS status FROM hosts${where} ORDER BY ${order} LIMIT ? OFFSET ?`;
   return { page, pageArgs: [q.staleBefore, ...args, ...orderArgs, q.limit, q.offset], count: `SELECT COUNT(*) AS n FROM hosts${where}`, countArgs: args };
 }
 
-/** Counts by status, channel and last release (the overview). */
-export const facetSql = `SELECT ${STATUS} AS status, channel, last_release_number AS release, COUNT(*) AS n FROM hosts GROUP BY 1, 2, 3`;
+/** Counts by status, channel and the release the hosts run (the overview). */
+export const facetSql = `SELECT ${STATUS} AS status, channel, running_release_number AS release, COUNT(*) AS n FROM hosts GROUP BY 1, 2, 3`;
 
 /** A page row to a {@link HostRow}; `decode` parses JSON columns where the driver does not. */
 export function hostRowFrom(r: Row, decode: (v: unknown) => unknown): HostRow {
@@ -93,6 +93,7 @@ export function hostRowFrom(r: Row, decode: (v: unknown) => unknown): HostRow {
     lastResult: (r.last_result as string | null) ?? null,
     lastReportAt: (r.last_report_at as string | null) ?? null,
     lastRelease: r.last_release_number == null ? null : { channel: r.last_release_channel as string, number: Number(r.last_release_number) },
+    runningRelease: r.running_release_number == null ? null : { channel: r.running_release_channel as string, number: Number(r.running_release_number) },
     cves: r.last_vulnerabilities == null ? null : Number(r.last_vulnerabilities),
   };
 }

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { nextWindow } from "../../agent/window.js";
 import { resultsOf } from "../../directory/fleet-storage.js";
 import { notFound } from "../../directory/http.js";
 import { effectiveRelease, pickCanaries } from "../../directory/rollout.js";
@@ -9,22 +10,31 @@ import { previewRelease } from "../preview.js";
 import { sendPage } from "../render.js";
 
 type Params = { Params: { name: string } };
+/** What an admin can do to a channel from the dashboard: each is the /v1 route of the same name. */
+const VERBS = ["pause", "resume", "continue", "promote", "rollback"] as const;
+type Verb = (typeof VERBS)[number];
 type Progress = "done" | "pending" | "failed" | "waiting";
 
-/** A rollout in brief (overview, channels list): its state as shown, paused told apart from halted. */
+/**
+ * A rollout in brief (overview, channels list): its state as shown — paused told apart from
+ * halted by a failure, a canary phase waiting for a canary's window told apart from one running.
+ */
 export function rolloutView(c: ChannelRecord) {
   const r = c.rollout!;
-  return { channel: c.name, release: r.release, state: r.paused ? "paused" : r.state, canaries: r.canaryHosts.length, succeeded: r.succeeded.length, failed: r.failed.length };
+  const waiting = r.waiting ?? [];
+  const state = r.paused ? "paused" : r.state === "canary" && waiting.length > 0 ? "waiting" : r.state;
+  return { channel: c.name, release: r.release, state, forcedAt: r.forcedAt ?? null, canaries: r.canaryHosts.length, succeeded: r.succeeded.length, waiting: waiting.length, failed: r.failed.length };
 }
 
-/** Where one host stands in the rollout of `release`. */
-function progressOf(h: HostState, release: number, channel: string, failed: Set<string>): Progress {
-  if (failed.has(h.name)) return "failed";
-  const onIt = h.lastRelease?.channel === channel && h.lastRelease.number === release;
-  if (!onIt) return "pending";
+/** Where one host stands in the rollout of `release` (for a canary, as the rollout itself counted it). */
+function progressOf(h: HostState, release: number, channel: string, r: { failed: Set<string>; waiting: Set<string> }): Progress {
+  if (r.failed.has(h.name)) return "failed";
+  if (r.waiting.has(h.name)) return "waiting";
+  const reported = h.lastRelease?.channel === channel && h.lastRelease.number === release;
+  if (!reported) return "pending";
   if (h.lastResult === "deferred") return "waiting";
   if (resultsOf.ok.includes(h.lastResult ?? "")) return "done";
-  return h.lastResult === null ? "pending" : "failed";
+  return resultsOf.failed.includes(h.lastResult ?? "") ? "failed" : "pending";
 }
 
 export function channelPages(web: FastifyInstance, ctx: WebContext): void {
@@ -49,9 +59,14 @@ export function channelPages(web: FastifyInstance, ctx: WebContext): void {
     const r = c.rollout;
     let rollout = null;
     if (r) {
-      const failed = new Set(r.failed.map((f) => f.host));
+      const counted = { failed: new Set(r.failed.map((f) => f.host)), waiting: new Set(r.waiting ?? []) };
       const canaries = new Set(r.canaryHosts);
-      const rows = states.map((h) => ({ ...h, canary: canaries.has(h.name), progress: progressOf(h, r.release, c.name, failed), window: windows.get(h.name) ?? null, target: effectiveRelease(c, h.name) }));
+      const now = request.dashboard.now;
+      const rows = states.map((h) => {
+        const window = windows.get(h.name) ?? null;
+        const progress = progressOf(h, r.release, c.name, counted);
+        return { ...h, canary: canaries.has(h.name), progress, window, nextWindow: progress === "waiting" && window ? nextWindow(now, window).toISOString() : null, target: effectiveRelease(c, h.name) };
+      });
       const rest = rows.filter((h) => !h.canary);
       const count = (p: Progress) => rest.filter((h) => h.progress === p).length;
       rollout = {
@@ -110,7 +125,7 @@ export function channelPages(web: FastifyInstance, ctx: WebContext): void {
   });
 
   /** An admin's action, done through the /v1 API in-process: the same checks, errors and cache invalidation as the CLI's. */
-  function action(verb: "pause" | "resume" | "promote" | "rollback") {
+  function action(verb: Verb) {
     return async (request: FastifyRequest<Params & { Body: { number?: string; canaryShare?: string } }>, reply: FastifyReply) => {
       const name = request.params.name;
       const body: Record<string, number> = {};
@@ -127,6 +142,6 @@ export function channelPages(web: FastifyInstance, ctx: WebContext): void {
     };
   }
   type Action = Params & { Body: { number?: string; canaryShare?: string } };
-  for (const verb of ["pause", "resume", "promote", "rollback"] as const) web.post<Action>(`/channels/:name/${verb}`, { config: { write: true }, preHandler: web.csrfProtection }, action(verb));
+  for (const verb of VERBS) web.post<Action>(`/channels/:name/${verb}`, { config: { write: true }, preHandler: web.csrfProtection }, action(verb));
 }
 

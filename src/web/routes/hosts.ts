@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { StoredReport } from "../../directory/api.js";
 import { CongruentError } from "../../errors.js";
-import type { HostCondition, HostQuery, HostRow } from "../../directory/fleet-storage.js";
+import { resultsOf, type HostCondition, type HostQuery, type HostRow } from "../../directory/fleet-storage.js";
 import { notFound } from "../../directory/http.js";
 import { effectiveRelease } from "../../directory/rollout.js";
 import { pendingOf } from "../../directory/routes/hosts.js";
@@ -10,7 +10,7 @@ import type { WebContext } from "../index.js";
 import { PAGE_SIZES, parseQuery, viewFromQuery, viewQuery, type HostView } from "../query.js";
 import { sendPage } from "../render.js";
 import { diffRuns } from "../run-diff.js";
-import { nextWindow } from "../windows.js";
+import { nextWindow } from "../../agent/window.js";
 
 const COLUMNS: [string | null, string][] = [
   ["name", "Host"],
@@ -100,14 +100,15 @@ export function hostPages(web: FastifyInstance, ctx: WebContext): void {
         resourceGroup: h.resourceGroup,
         roles: h.roles,
         channel: h.channel,
-        release: h.lastRelease?.number ?? null,
+        release: h.runningRelease?.number ?? null,
+        lastReportRelease: h.lastRelease?.number ?? null,
         targetRelease: targets.get(h.name) ?? null,
         cves: h.cves,
         lastReportAt: h.lastReportAt,
       }));
       reply.header("content-disposition", `attachment; filename="hosts.${format}"`).header("cache-control", "no-store");
       if (format === "json") return reply.type("application/json; charset=utf-8").send({ query: view.q, sort: view.sort, desc: view.desc, total: rows.length, hosts: rows });
-      const head = Object.keys(rows[0] ?? { name: 0, status: 0, lastResult: 0, resourceGroup: 0, roles: 0, channel: 0, release: 0, targetRelease: 0, cves: 0, lastReportAt: 0 });
+      const head = Object.keys(rows[0] ?? { name: 0, status: 0, lastResult: 0, resourceGroup: 0, roles: 0, channel: 0, release: 0, lastReportRelease: 0, targetRelease: 0, cves: 0, lastReportAt: 0 });
       const lines = [head.join(","), ...rows.map((r) => Object.values(r).map((v) => csvField(Array.isArray(v) ? v.join(" ") : v)).join(","))];
       return reply.type("text/csv; charset=utf-8").send(`${lines.join("\r\n")}\r\n`);
     });
@@ -124,7 +125,7 @@ export function hostPages(web: FastifyInstance, ctx: WebContext): void {
     let cursor = Number.isFinite(before) ? before : Number.MAX_SAFE_INTEGER;
     let older: number | null = null;
     for (let round = 0; round < 10 && runs.length < HISTORY; round++) {
-      const batch = await storage.fleet.reportsBefore(host.name, cursor, 100);
+      const batch = await storage.listReports(host.name, 100, cursor);
       for (const r of batch) {
         if (runs.length === HISTORY) break;
         if (!changesOnly || r.result !== "unchanged" || r.plan.some((p) => p.action !== "none") || r.deferred.length > 0) runs.push(r);
@@ -132,7 +133,7 @@ export function hostPages(web: FastifyInstance, ctx: WebContext): void {
       }
       if (batch.length < 100) break;
     }
-    if (runs.length === HISTORY && (await storage.fleet.reportsBefore(host.name, cursor, 1)).length) older = cursor;
+    if (runs.length === HISTORY && (await storage.listReports(host.name, 1, cursor)).length) older = cursor;
     const latest = await storage.listReports(host.name, 20);
     const channel = host.channel ? await storage.getChannel(host.channel) : null;
     const targetNumber = channel ? effectiveRelease(channel, host.name) : null;
@@ -156,6 +157,10 @@ export function hostPages(web: FastifyInstance, ctx: WebContext): void {
       pending: pendingOf(latest),
       services: latest[0]?.services ?? [],
       cves: await storage.fleet.cvesOfHost(host.name),
+      // The agent's own words when its last run failed (a build error names file and line).
+      lastError: latest[0] && resultsOf.failed.includes(latest[0].result) ? (latest[0].error ?? latest[0].result) : null,
+      usage: await storage.reportUsage(host.name),
+      caps: { reports: ctx.dir.retention.maxReports ?? null, bytes: ctx.dir.retention.maxBytes ?? null },
       runs,
       older,
       changesOnly,

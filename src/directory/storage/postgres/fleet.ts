@@ -66,10 +66,6 @@ export class PostgresFleet implements FleetStorage {
     return Number((await this.rows("SELECT coalesce(MAX(id), 0) AS id FROM reports"))[0]!.id);
   }
 
-  async reportsBefore(host: string, beforeId: number, limit: number): Promise<StoredReport[]> {
-    return (await this.rows("SELECT * FROM reports WHERE host = ? AND id < ? ORDER BY id DESC LIMIT ?", [host, beforeId, limit])).map(reportFromRow);
-  }
-
   async getReport(host: string, id: number): Promise<StoredReport | null> {
     const [r] = await this.rows("SELECT * FROM reports WHERE host = ? AND id = ?", [host, id]);
     return r ? reportFromRow(r) : null;

@@ -25,7 +25,6 @@ export class SqliteFleet implements FleetStorage {
       facets: p(facetSql),
       after: p("SELECT * FROM reports WHERE id > ? ORDER BY id LIMIT ?"),
       latest: p("SELECT coalesce(MAX(id), 0) FROM reports").pluck(),
-      before: p("SELECT * FROM reports WHERE host = ? AND id < ? ORDER BY id DESC LIMIT ?"),
       one: p("SELECT * FROM reports WHERE host = ? AND id = ?"),
       groups: p(SQL.failureGroups),
       cves: p(`SELECT cve, MAX(score) AS score, COUNT(DISTINCT host) AS hosts, json_group_array(DISTINCT package) AS packages FROM host_vulnerabilities GROUP BY cve ${SQL.cveOrder}`),
@@ -67,10 +66,6 @@ export class SqliteFleet implements FleetStorage {
 
   async latestReportId(): Promise<number> {
     return this.st.latest.get() as number;
-  }
-
-  async reportsBefore(host: string, beforeId: number, limit: number): Promise<StoredReport[]> {
-    return (this.st.before.all(host, beforeId, limit) as Row[]).map(reportFromRow);
   }
 
   async getReport(host: string, id: number): Promise<StoredReport | null> {
