@@ -40,13 +40,7 @@ function assetUrl(name: string): string {
 /** Cache-busting URLs: assets are served immutable, so a new build must change the URL. */
 export const assets = { css: assetUrl("app.css"), js: assetUrl("live.js") };
 
-export interface PageContext {
-  session: Session | null;
-  csrf: string;
-  now: Date;
-}
-
-/** Render a page (or a fragment when `layout` is false) to a string. */
+/** A template (a page, or a partial the live updates send) rendered to a string. */
 export function renderView(name: string, data: Record<string, unknown>): string {
   return eta.render(name, { h: helpers, assets, ...data });
 }

@@ -46,7 +46,7 @@ function condition(c: HostCondition, staleBefore: string, dialect: HostQueryDial
 }
 
 /** WHERE clause (or "") and its values. */
-export function hostWhere(q: Pick<HostQuery, "where" | "staleBefore">, dialect: HostQueryDialect): { where: string; args: unknown[] } {
+function hostWhere(q: Pick<HostQuery, "where" | "staleBefore">, dialect: HostQueryDialect): { where: string; args: unknown[] } {
   const parts: string[] = [];
   const args: unknown[] = [];
   for (const c of q.where) {
