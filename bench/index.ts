@@ -1,4 +1,5 @@
 import { benchAgentUnchanged } from "./agent-unchanged.js";
+import { benchDashboard } from "./dashboard.js";
 import { benchDirectoryFlood } from "./directory-flood.js";
 import { benchDirectoryPoll } from "./directory-poll.js";
 import { benchMigrate } from "./migrate.js";
@@ -21,6 +22,7 @@ const benches: Record<string, () => Promise<void>> = {
   "postgresql-reload": benchPostgresqlReload,
   migrate: benchMigrate,
   "profile-switch": benchProfileSwitch,
+  dashboard: benchDashboard,
 };
 if (only && !(only in benches)) {
   console.error(`unknown benchmark "${only}"; known: ${Object.keys(benches).join(", ")}`);

@@ -1,4 +1,5 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import path from "node:path";
 import { createServer } from "node:net";
 
 /** Wall-clock milliseconds of one run of a command; throws when it fails. */
@@ -44,4 +45,33 @@ export function nixBenchEnv(root: string): NodeJS.ProcessEnv {
     NIX_LOG_DIR: `${root}/nix/var/log/nix`,
     NIX_CONFIG: "substituters =\nsandbox = false\nbuild-users-group =\nexperimental-features = nix-command",
   };
+}
+
+const dist = path.resolve(import.meta.dirname, "../dist/directory");
+
+/**
+ * The directory (built, SQLite) in its own process, as in production: the load generator does
+ * not share its core. `options` is extra source for buildDirectory's options object. Resolves
+ * to a function that stops it.
+ */
+export function startDirectoryProcess(db: string, port: number, adminHash: string, options = ""): Promise<() => Promise<void>> {
+  const script = `
+    const { openSqliteStorage } = await import(${JSON.stringify(path.join(dist, "storage/sqlite/index.js"))});
+    const { buildDirectory } = await import(${JSON.stringify(path.join(dist, "server.js"))});
+    const storage = openSqliteStorage(${JSON.stringify(db)});
+    const app = buildDirectory({ storage, adminTokenHash: ${JSON.stringify(adminHash)}, ${options} });
+    await app.listen({ host: "127.0.0.1", port: ${port} });
+    process.stdout.write("ready\\n");
+    process.on("SIGTERM", () => app.close().then(() => storage.close()).then(() => process.exit(0)));`;
+  const child = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+  return new Promise((resolve, reject) => {
+    child.stdout.once("data", () =>
+      resolve(async () => {
+        const exited = new Promise((r) => child.once("exit", r));
+        child.kill("SIGTERM");
+        await exited;
+      }),
+    );
+    child.once("exit", (code) => reject(new Error(`directory exited with ${code}`)));
+  });
 }

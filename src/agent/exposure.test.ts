@@ -34,6 +34,9 @@ describe("the agent's vulnscan counts", () => {
     const first = await exposure(state, system, undefined);
     expect(first).toMatchObject({ generation: system, whitelisted: 0 });
     expect(first!.total).toBeGreaterThan(0); // Heartbleed among them
+    // The findings themselves go to the directory too (its CVE views need them, not only counts).
+    expect(first!.findings).toHaveLength(first!.total);
+    expect(first!.findings).toContainEqual({ cve: "CVE-2014-0160", score: expect.any(Number), package: "openssl-1.0.1f" });
     expect(await exposure(state, system, first)).toBe(first);
     const later = new Date(Date.now() + 5000);
     utimesSync(indexFile(cache), later, later);

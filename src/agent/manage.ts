@@ -129,7 +129,7 @@ export async function manageOnce(opts: ManageOptions): Promise<ManageResult> {
       log("nothing changed: no build");
       const known = await exposureOf(opts, active, last.exposure, warnings);
       if (known !== last.exposure) saved.saveLastRun(opts.stateDir, { ...last, exposure: known });
-      return finish({ result: "unchanged", services: await serviceStates(opts, active), ...counts(known) });
+      return finish({ result: "unchanged", services: await serviceStates(opts, active), ...counts(known, last.exposure) });
     }
 
     progress("build");
@@ -169,7 +169,7 @@ export async function manageOnce(opts: ManageOptions): Promise<ManageResult> {
     const known = await exposureOf(opts, result.generation, last?.exposure, warnings);
     saved.saveLastRun(opts.stateDir, { etag: description!.etag, fingerprint: fingerprint(opts.localDir, result.generation), generation: result.generation, deferred: result.deferred.length, exposure: known });
     return finish({
-      ...counts(known),
+      ...counts(known, last?.exposure),
       result: result.deferred.length > 0 ? "deferred" : result.result === "unchanged" ? "unchanged" : "switched",
       generation: result.generation,
       plan: strip(result.plan),
@@ -190,7 +190,9 @@ async function exposureOf(opts: ManageOptions, generation: string, last: LastRun
   }
 }
 
-const counts = (e: LastRun["exposure"]) => (e ? { vulnerabilities: { total: e.total, whitelisted: e.whitelisted } } : {});
+/** The counts in every report; the findings themselves only when they were found anew (the directory keeps the last ones). */
+const counts = (e: LastRun["exposure"], before: LastRun["exposure"]) =>
+  e ? { vulnerabilities: { total: e.total, whitelisted: e.whitelisted, ...(e.findings && e !== before ? { findings: e.findings } : {}) } } : {};
 
 async function serviceStates(opts: ManageOptions, generation: string | null): Promise<Report["services"]> {
   if (!generation) return [];

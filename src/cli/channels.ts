@@ -91,6 +91,24 @@ Example:
       report(opts.json, status, () => formatStatus(status));
     });
 
+  withClient(channel.command("pause"))
+    .description("pause a rollout in its canary phase: canaries keep the release, no other host gets it until resumed")
+    .argument("<channel>", "channel name")
+    .addHelpText("after", "\nExample:\n  $ congruent channel pause stable\n  $ congruent channel resume stable")
+    .action(async (name: string, opts: ClientOptions) => {
+      const status = await (await client(opts)).pause(name);
+      report(opts.json, status, () => formatStatus(status));
+    });
+
+  withClient(channel.command("resume"))
+    .description("resume a halted rollout (paused, or halted by a failed canary once it is fixed); a canary that fails again halts it again")
+    .argument("<channel>", "channel name")
+    .addHelpText("after", "\nExample:\n  $ congruent channel resume stable")
+    .action(async (name: string, opts: ClientOptions) => {
+      const status = await (await client(opts)).resume(name);
+      report(opts.json, status, () => formatStatus(status));
+    });
+
   withClient(channel.command("list"))
     .description("list channels and where their releases stand")
     .action(async (opts: ClientOptions) => {
@@ -146,7 +164,7 @@ function formatStatus(s: Awaited<ReturnType<DirectoryClient["channelStatus"]>>):
   const runs = (host: string) => s.hosts.find((h) => h.name === host)?.release ?? "-";
   const lines = [
     `channel ${s.channel}: current ${s.current ?? "-"}, previous ${s.previous ?? "-"}` +
-      (r ? `; rollout of ${r.release}: ${state(r)} (${r.succeeded.length}/${r.canaryHosts.length} canaries applied it)` : "; no rollout"),
+      (r ? `; rollout of ${r.release}: ${state(r)}${r.paused ? ` (paused by ${r.paused.by} at ${r.paused.at})` : ""} (${r.succeeded.length}/${r.canaryHosts.length} canaries applied it)` : "; no rollout"),
     ...(r?.waiting ?? []).map((w) => `  waiting for window: ${w.host} (${w.window ? `${w.window}, opens ${w.nextWindow ?? "?"}` : "no window: waits for 'congruent manage --force' on the host"})`),
     ...(r?.failed ?? []).map((f) => `  failed on ${f.host} (runs release ${runs(f.host)}, failed release ${r!.release}): ${printable(f.error)}`),
     ...s.hosts.map(

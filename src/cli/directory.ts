@@ -4,6 +4,7 @@ import { defaultRetention } from "../directory/storage.js";
 import { CongruentError } from "../errors.js";
 import { registerChannel } from "./channels.js";
 import { registerHosts } from "./hosts.js";
+import { registerTokens } from "./tokens.js";
 
 /**
  * The directory's admin side: `congruent directory serve`, `congruent host …`, `congruent rg …`
@@ -15,6 +16,7 @@ export function registerDirectory(program: Command): void {
   registerServe(program);
   registerHosts(program);
   registerChannel(program);
+  registerTokens(program);
 }
 
 interface ServeCliOptions {
@@ -29,6 +31,7 @@ interface ServeCliOptions {
   reportRate?: number;
   reportCap?: number;
   reportCapBytes?: number;
+  staleAfter?: number;
 }
 
 const positive = (flag: string) => (value: string) => {
@@ -53,6 +56,7 @@ function registerServe(program: Command): void {
     .option("--report-cap <n>", `reports kept per host, failures included (default ${defaultRetention.maxReports})`, positive("--report-cap"))
     .option("--report-cap-bytes <n>", `bytes of reports kept per host, failures included (default ${defaultRetention.maxBytes})`, positive("--report-cap-bytes"))
     .option("--log-level <level>", "fatal, error, warn, info or debug (debug logs every poll)", "info")
+    .option("--stale-after <minutes>", "the dashboard shows a host stale after this long without a report (default 20: the agent's 10-minute timer, its splay, a grace)", positive("--stale-after"))
     .addHelpText(
       "after",
       `
@@ -83,6 +87,14 @@ for their next run); it keeps its last 100 reports and its failures of the
 last 30 days, at most --report-cap reports and --report-cap-bytes bytes, the
 newest first. One host's reports never push out another's.
 
+Viewer tokens ('congruent token add --viewer') may GET anything on /v1 and log
+in to the dashboard, and change nothing.
+
+Dashboard: the same address serves the fleet dashboard at / (log in with the
+admin token or a viewer token; a session cookie, HttpOnly, SameSite=Strict,
+Secure under TLS). A host is shown stale after --stale-after minutes without
+a report.
+
 Endpoints without a token: GET /v1/health, GET /metrics (Prometheus).
 Logs are JSON lines on stdout; tokens never appear in them.
 
@@ -103,6 +115,7 @@ Examples:
         logLevel: opts.logLevel,
         tls: opts.tlsCert && opts.tlsKey ? { cert: opts.tlsCert, key: opts.tlsKey } : undefined,
         tlsPollMs: opts.tlsPoll === undefined ? undefined : opts.tlsPoll * 1000,
+        staleAfterMs: (opts.staleAfter ?? 20) * 60_000,
         reportRate: { burst: opts.reportBurst ?? defaultReportRate.burst, perMinute: opts.reportRate ?? defaultReportRate.perMinute },
         retention: { ...defaultRetention, maxReports: opts.reportCap ?? defaultRetention.maxReports, maxBytes: opts.reportCapBytes ?? defaultRetention.maxBytes },
       });

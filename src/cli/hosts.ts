@@ -43,7 +43,7 @@ function window(opts: { window?: string | boolean; timezone?: string }) {
 }
 
 /** The token into `file`, mode 0600 before a byte is written, also over an existing (wider) file. */
-async function writeToken(file: string | undefined, token: string): Promise<void> {
+export async function writeToken(file: string | undefined, token: string): Promise<void> {
   if (!file) return;
   const { closeSync, fchmodSync, openSync, writeSync } = await import("node:fs");
   const fd = openSync(file, "w", 0o600);

@@ -110,6 +110,8 @@ export const ChannelStatus = z.object({
       startedAt: z.string(),
       /** Set when an admin moved the rollout on without its canaries (`channel continue`). */
       forcedAt: z.string().optional(),
+      /** While an admin paused the rollout (state halted). */
+      paused: z.object({ by: z.string(), at: z.string() }).optional(),
     })
     .nullable(),
   /**
@@ -150,7 +152,17 @@ export const Report = z.object({
   error: z.string().max(4000).optional(),
   warnings: z.array(z.string().max(1000)).max(100).default([]),
   /** vulnscan counts for the active generation, when the agent ran it: total = open (not whitelisted) CVE findings. */
-  vulnerabilities: z.object({ total: z.number().int(), whitelisted: z.number().int() }).optional(),
+  vulnerabilities: z
+    .object({
+      total: z.number().int(),
+      whitelisted: z.number().int(),
+      /**
+       * The open findings themselves, sent when the agent found them anew (agents since the
+       * dashboard): the directory keeps each host's last list for its CVE views, not in the report.
+       */
+      findings: z.array(z.object({ cve: z.string().min(1).max(40), score: z.number().min(0).max(10).nullable().optional(), package: z.string().min(1).max(200) })).max(1000).optional(),
+    })
+    .optional(),
   startedAt: z.string(),
   finishedAt: z.string(),
 });

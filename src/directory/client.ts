@@ -35,6 +35,15 @@ export class DirectoryHttpError extends CongruentError {
   }
 }
 
+/** Returned once, at creation: the only time a viewer token is visible. */
+export interface ViewerTokenCreated {
+  id: string;
+  name: string;
+  role: "viewer";
+  createdAt: string;
+  token: string;
+}
+
 export type ConfigResult = { status: 200; etag: string; config: api.HostConfig } | { status: 304 };
 
 /**
@@ -189,6 +198,14 @@ export class DirectoryClient {
     return this.json("POST", `/v1/channels/${enc(channel)}/continue`);
   }
 
+  pause(channel: string): Promise<api.ChannelStatus> {
+    return this.json("POST", `/v1/channels/${enc(channel)}/pause`, {});
+  }
+
+  resume(channel: string): Promise<api.ChannelStatus> {
+    return this.json("POST", `/v1/channels/${enc(channel)}/resume`, {});
+  }
+
   channelStatus(channel: string): Promise<api.ChannelStatus> {
     return this.json("GET", `/v1/channels/${enc(channel)}/status`);
   }
@@ -196,6 +213,20 @@ export class DirectoryClient {
   /** The host schema the directory checks descriptions against (roles, components, settings). */
   schema(): Promise<HostSchemaDescription> {
     return this.json("GET", "/v1/schema");
+  }
+
+  // --- viewer tokens (read-only: the dashboard, GET on /v1) ---
+
+  createViewerToken(name?: string): Promise<ViewerTokenCreated> {
+    return this.json("POST", "/v1/tokens", { viewer: true, ...(name ? { name } : {}) });
+  }
+
+  listTokens(): Promise<{ id: string; name: string; role: "viewer"; createdAt: string }[]> {
+    return this.json("GET", "/v1/tokens");
+  }
+
+  async removeToken(idOrName: string): Promise<void> {
+    await this.send("DELETE", `/v1/tokens/${enc(idOrName)}`);
   }
 
   // --- migration assessment (legacy hosts: not directory hosts) ---

@@ -1,3 +1,4 @@
+import type { EventEmitter } from "node:events";
 import type { ConfigCache } from "./config.js";
 import type { DirectoryMetrics } from "./metrics.js";
 import type { RateLimiter } from "./rate-limit.js";
@@ -13,6 +14,8 @@ export interface DirectoryContext {
   /** How fast each host may send reports (429 beyond). */
   reportLimiter: RateLimiter;
   now(): Date;
+  /** `report` (a StoredReport) after each stored report: the dashboard's live updates listen. */
+  events: EventEmitter;
 }
 
 declare module "fastify" {

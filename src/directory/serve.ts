@@ -23,6 +23,8 @@ export interface ServeOptions {
   tlsPollMs?: number;
   retention?: RetentionPolicy;
   reportRate?: ReportRate;
+  /** The dashboard's stale threshold (default 20 min). */
+  staleAfterMs?: number;
   /** Resolves when the directory listens (tests); gets the bound address. */
   onListening?: (address: string) => void;
 }
@@ -90,6 +92,7 @@ export async function serveDirectory(opts: ServeOptions): Promise<void> {
     retention: opts.retention,
     reportRate: opts.reportRate,
     ...(tls ? { https: { cert: tls.cert, key: tls.key } } : {}),
+    staleAfterMs: opts.staleAfterMs,
   });
   for (const note of notes) server.log.info(note);
   if (!tls && !isLoopback(host)) {
@@ -99,6 +102,7 @@ export async function serveDirectory(opts: ServeOptions): Promise<void> {
   server.log.info(`directory listening on ${address} (database ${db.replace(/\/\/([^:/@]+):[^@]*@/, "//$1:***@")}, schema version ${storage.schemaVersion})`);
   const watcher = opts.tls ? watchTls(server.server as unknown as Server, opts.tls, server.log, opts.tlsPollMs) : undefined;
   if (watcher) process.on("SIGHUP", watcher.reload);
+  server.log.info(`dashboard at ${address}/ (log in with the admin token or a viewer token)`);
   opts.onListening?.(address);
 
   await new Promise<void>((resolve) => {

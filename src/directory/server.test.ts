@@ -63,7 +63,7 @@ describe("directory API: auth", () => {
     const r = await call<{ error: string; code: string }>("GET", "/v1/hosts", undefined, bearer("nope"));
     expect(r.status).toBe(401);
     expect(r.body.code).toBe("E_DIRECTORY_AUTH");
-    expect((await call("GET", "/v1/health", undefined, {})).body).toEqual({ status: "ok", schemaVersion: 4 });
+    expect((await call("GET", "/v1/health", undefined, {})).body).toEqual({ status: "ok", schemaVersion: 5 });
     expect((await call("GET", "/v1/hosts", undefined, admin)).status).toBe(200);
   });
 

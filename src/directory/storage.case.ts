@@ -6,6 +6,7 @@ import { sha256 } from "./http.js";
 import { defaultReportRate } from "./rate-limit.js";
 import { buildDirectory } from "./server.js";
 import { defaultRetention, type ChannelRecord, type Storage } from "./storage.js";
+import { fleetConformance } from "./fleet-storage.case.js";
 
 /** One storage variant under test; `reopen` opens the same database again (migrations rerun). */
 export interface StorageUnderTest {
@@ -94,6 +95,8 @@ export function runStorageConformance(opts: StorageConformanceOptions): void {
       await db.createResourceGroup({ name: "acme", createdAt: T0 });
     });
     afterEach(async () => s.cleanup());
+
+    fleetConformance(test, () => db);
 
     test("migrations are recorded and rerunning them changes nothing", async () => {
       expect(db.schemaVersion).toBeGreaterThanOrEqual(1);

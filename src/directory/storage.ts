@@ -1,5 +1,6 @@
 import type { Inventory } from "../migrate/types.js";
 import type { Host, Release, ReleaseCreate, Report, ResourceGroup, StoredReport } from "./api.js";
+import type { FleetStorage, ViewerTokenStorage } from "./fleet-storage.js";
 
 /**
  * Where the directory keeps its state. One contract, two variants:
@@ -74,6 +75,11 @@ export interface Storage {
   listInventories(): Promise<InventoryBrief[]>;
   /** The whole inventory document as it was put; null when none was. */
   getInventory(host: string): Promise<{ host: string; receivedAt: string; inventory: Inventory } | null>;
+
+  /** The dashboard's queries (src/web): see fleet-storage.ts. */
+  readonly fleet: FleetStorage;
+  /** Read-only viewer tokens (`congruent token add --viewer`). */
+  readonly viewers: ViewerTokenStorage;
 }
 
 /** A stored inventory without its facts and items: what the fleet report reads. */
@@ -183,6 +189,8 @@ export interface Rollout {
   startedAt: string;
   /** When an admin moved the rollout on without waiting for its canaries (`channel continue`). */
   forcedAt?: string;
+  /** Set while an admin paused the rollout (state halted): who and when. */
+  paused?: { by: string; at: string };
 }
 
 export interface ChannelRecord {

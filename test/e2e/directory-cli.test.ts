@@ -231,6 +231,27 @@ describe("congruent directory serve + admin CLI", () => {
     expect(listed).toMatch(/^tok1\tbeta\t-\t-\tnever reported$/m);
   });
 
+  it("viewer tokens: added with --viewer (shown once), listed without the token, removed by name; a viewer reads and changes nothing", async () => {
+    const refused = await run(["token", "add", "--token-file", tokenFile]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("say --viewer");
+    const out = path.join(dir, "noc.token");
+    const created = await json<{ id: string; name: string; role: string; token: string }>(["token", "add", "--viewer", "--name", "noc", "--token-out", out]);
+    expect(created).toMatchObject({ name: "noc", role: "viewer", id: expect.stringMatching(/^vt-[0-9a-f]{8}$/) });
+    expect(readFileSync(out, "utf8").trim()).toBe(created.token);
+    expect(statSync(out).mode & 0o777).toBe(0o600);
+    const listed = await run(["token", "list", "--token-file", tokenFile]);
+    expect(listed.stdout).toMatch(new RegExp(`^${created.id}\tnoc\tviewer\tadded `));
+    expect(listed.stdout).not.toContain(created.token);
+    expect((await run(["host", "list", "--token-file", out])).code).toBe(0);
+    const write = await run(["rg", "add", "viewers-may-not", "--token-file", out]);
+    expect(write.code).toBe(1);
+    expect(write.stderr).toContain("HTTP 403: a viewer token is read-only");
+    expect((await run(["token", "remove", "noc", "--token-file", tokenFile])).stdout).toBe("viewer token noc removed\n");
+    expect((await run(["host", "list", "--token-file", out])).stderr).toContain("HTTP 401");
+    expect((await run(["token", "remove", "noc", "--token-file", tokenFile])).code).toBe(1);
+  });
+
   it("stops cleanly on SIGTERM", async () => {
     const exited = new Promise<number | null>((resolve) => server.on("exit", (code) => resolve(code)));
     server.kill("SIGTERM");

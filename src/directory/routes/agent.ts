@@ -40,6 +40,7 @@ export function agentRoutes(app: FastifyInstance, ctx: DirectoryContext): void {
     const stored = await storage.addReport(name, report, ctx.now().toISOString(), ctx.retention);
     if (!stored) throw notFound(`host ${name}`);
     ctx.metrics.countReport(report.result);
+    ctx.events.emit("report", stored);
 
     if (report.release) {
       let moved = false;

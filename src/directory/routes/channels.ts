@@ -4,6 +4,7 @@ import type { DirectoryContext } from "../context.js";
 import { notFound, parse } from "../http.js";
 import { nextWindow } from "../../agent/window.js";
 import { continueRollout, effectiveRelease, promote, rollback } from "../rollout.js";
+import { pause, resume } from "../rollout-control.js";
 import { failureResults, type ChannelRecord } from "../storage.js";
 
 /** When the window next opens (ISO), or null when its stored schedule cannot be read (stored before the schema refused it). */
@@ -116,4 +117,21 @@ export function channelRoutes(app: FastifyInstance, ctx: DirectoryContext): void
   });
 
   app.get<Params>("/v1/channels/:name/status", async (request) => status(await getChannel(request.params.name)));
+
+  // Pause and resume change no host's release by themselves (canaries keep it, the rest wait),
+  // but resuming may complete the rollout: configs are re-rendered either way.
+  app.post<Params>("/v1/channels/:name/pause", async (request) => {
+    const c = await getChannel(request.params.name);
+    const after = await storage.updateChannel(c.name, (fresh) => pause(fresh, "admin", ctx.now().toISOString()));
+    cache.invalidateAll();
+    return status(after!);
+  });
+
+  app.post<Params>("/v1/channels/:name/resume", async (request) => {
+    const c = await getChannel(request.params.name);
+    const members = await storage.listHostStates({ channel: c.name });
+    const after = await storage.updateChannel(c.name, (fresh) => resume(fresh, members));
+    cache.invalidateAll();
+    return status(after!);
+  });
 }

@@ -5,6 +5,8 @@ import { CongruentError } from "../../../errors.js";
 import { appliedResults, reportsToDrop, type ReportUsage, type ChannelRecord, type HostFilter, type HostState, type InventoryBrief, type RetentionPolicy, type Storage } from "../../storage.js";
 import { migrations } from "./migrations.js";
 import { HOST_STATE_COLUMNS, rowMappers, type Row } from "../rows.js";
+import { PostgresFleet, PostgresViewers } from "./fleet.js";
+import { storedBody } from "../fleet-rows.js";
 
 // JSON columns: jsonb, parsed by pg.
 const { host: hostFromRow, channel: channelFromRow, release: releaseFromRow, report: reportFromRow, resourceGroup: rgFromRow, hostState, inventoryBrief, reportMeta } = rowMappers((v) => v);
@@ -107,10 +109,16 @@ const insertHostArgs = (h: Host, tokenHash: string) => [
 ];
 
 export class PostgresStorage implements Storage {
+  readonly fleet: PostgresFleet;
+  readonly viewers: PostgresViewers;
+
   constructor(
     private readonly pool: pg.Pool,
     readonly schemaVersion: number,
-  ) {}
+  ) {
+    this.fleet = new PostgresFleet(pool);
+    this.viewers = new PostgresViewers(pool);
+  }
 
   private async rows(sql: string, args: unknown[] = [], q: Queryable = this.pool): Promise<Row[]> {
     return (await q.query(sql, args)).rows as Row[];
@@ -166,6 +174,7 @@ export class PostgresStorage implements Storage {
   async deleteHost(name: string): Promise<boolean> {
     return transaction(this.pool, async (c) => {
       await c.query("DELETE FROM reports WHERE host = $1", [name]);
+      await this.fleet.forgetHost(c, name);
       return ((await c.query("DELETE FROM hosts WHERE name = $1", [name])).rowCount ?? 0) > 0;
     });
   }
@@ -258,8 +267,9 @@ export class PostgresStorage implements Storage {
         [report.result, receivedAt, rel?.channel ?? null, rel?.number ?? null, v?.total ?? null, v?.whitelisted ?? null, host, applied],
       );
       if (!updated.rowCount) return null;
-      const body = JSON.stringify(report);
+      const body = storedBody(report);
       const [r] = await this.rows("INSERT INTO reports (host, result, received_at, body, bytes) VALUES ($1, $2, $3, $4, $5) RETURNING id", [host, report.result, receivedAt, body, Buffer.byteLength(body)], q);
+      await this.fleet.recordReport(q, host, Number(r!.id), report);
       if (retention) await this.prune(q, host, retention, new Date(receivedAt));
       return { ...report, id: Number(r!.id), host, receivedAt };
     });
@@ -287,11 +297,14 @@ export class PostgresStorage implements Storage {
 
   async putInventory(host: string, inventory: Inventory, receivedAt: string): Promise<InventoryBrief> {
     // The document as TEXT, not jsonb: it is handed back as it came (jsonb would reorder its keys).
-    await this.pool.query(
-      `INSERT INTO migrate_inventories (host, received_at, summary, blockers, inventory) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (host) DO UPDATE SET received_at = excluded.received_at, summary = excluded.summary, blockers = excluded.blockers, inventory = excluded.inventory`,
-      [host, receivedAt, json(inventory.summary), json(inventory.blockers), JSON.stringify(inventory)],
-    );
+    await transaction(this.pool, async (q) => {
+      await q.query(
+        `INSERT INTO migrate_inventories (host, received_at, summary, blockers, inventory) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (host) DO UPDATE SET received_at = excluded.received_at, summary = excluded.summary, blockers = excluded.blockers, inventory = excluded.inventory`,
+        [host, receivedAt, json(inventory.summary), json(inventory.blockers), JSON.stringify(inventory)],
+      );
+      await this.fleet.recordInventory(q, host, inventory, receivedAt);
+    });
     return { host, receivedAt, summary: inventory.summary, blockers: inventory.blockers };
   }
 

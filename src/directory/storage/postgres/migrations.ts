@@ -100,4 +100,34 @@ ALTER TABLE reports SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_t
   toast.autovacuum_vacuum_scale_factor = 0, toast.autovacuum_vacuum_threshold = 1000);
 `,
   },
+  {
+    // The dashboard (src/web): read-only viewer tokens; each failure's error signature, to group
+    // failures across the fleet; each host's CVE findings; every inventory's summary as it came
+    // in (the migration's progress over time).
+    version: 5,
+    sql: `
+CREATE TABLE viewer_tokens (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  token_hash TEXT NOT NULL UNIQUE,
+  created_at TEXT NOT NULL
+);
+ALTER TABLE reports ADD COLUMN error_signature TEXT;
+CREATE INDEX reports_error_signature ON reports (error_signature, host) WHERE error_signature IS NOT NULL;
+CREATE TABLE host_vulnerabilities (
+  host TEXT NOT NULL,
+  cve TEXT NOT NULL,
+  score DOUBLE PRECISION,
+  package TEXT NOT NULL,
+  PRIMARY KEY (host, cve, package)
+);
+CREATE INDEX host_vulnerabilities_cve ON host_vulnerabilities (cve);
+CREATE TABLE migrate_inventory_history (
+  id BIGSERIAL PRIMARY KEY,
+  host TEXT NOT NULL,
+  received_at TEXT NOT NULL,
+  summary JSONB NOT NULL
+);
+`,
+  },
 ];

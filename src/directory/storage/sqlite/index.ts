@@ -7,6 +7,8 @@ import { CongruentError } from "../../../errors.js";
 import { appliedResults, reportsToDrop, type ChannelRecord, type HostFilter, type HostState, type InventoryBrief, type ReportUsage, type RetentionPolicy, type Storage } from "../../storage.js";
 import { migrations } from "./migrations.js";
 import { HOST_STATE_COLUMNS, rowMappers, type Row } from "../rows.js";
+import { SqliteFleet, SqliteViewers } from "./fleet.js";
+import { storedBody } from "../fleet-rows.js";
 
 // JSON columns: text in SQLite.
 const { host: hostFromRow, channel: channelFromRow, release: releaseFromRow, report: reportFromRow, resourceGroup: rgFromRow, hostState, inventoryBrief, reportMeta } = rowMappers((v) => JSON.parse(v as string));
@@ -114,12 +116,16 @@ function filterSql(filter: HostFilter | undefined): { where: string; args: strin
 
 export class SqliteStorage implements Storage {
   private readonly st;
+  readonly fleet: SqliteFleet;
+  readonly viewers: SqliteViewers;
 
   constructor(
     private readonly db: Database.Database,
     readonly schemaVersion: number,
   ) {
     const p = (sql: string) => db.prepare(sql);
+    this.fleet = new SqliteFleet(db);
+    this.viewers = new SqliteViewers(db);
     this.st = {
       insertRg: p("INSERT INTO resource_groups (name, description, created_at) VALUES (?, ?, ?)"),
       getRg: p("SELECT * FROM resource_groups WHERE name = ?"),
@@ -214,6 +220,7 @@ export class SqliteStorage implements Storage {
   async deleteHost(name: string): Promise<boolean> {
     return this.db.transaction(() => {
       this.st.deleteReports.run(name);
+      this.fleet.forgetHost(name);
       return this.st.deleteHost.run(name).changes > 0;
     })();
   }
@@ -285,8 +292,9 @@ export class SqliteStorage implements Storage {
       const applied = (appliedResults as readonly string[]).includes(report.result) ? 1 : 0;
       const row = { result: report.result, at: receivedAt, channel: rel?.channel ?? null, number: rel?.number ?? null, applied, total: v?.total ?? null, whitelisted: v?.whitelisted ?? null, host };
       if (!this.st.lastResult.run(row).changes) return null;
-      const body = JSON.stringify(report);
+      const body = storedBody(report);
       const id = Number(this.st.insertReport.run(host, report.result, receivedAt, body, Buffer.byteLength(body)).lastInsertRowid);
+      this.fleet.recordReport(host, id, report);
       if (retention) this.prune(host, retention, new Date(receivedAt));
       return { ...report, id, host, receivedAt };
     })();
@@ -313,7 +321,10 @@ export class SqliteStorage implements Storage {
   }
 
   async putInventory(host: string, inventory: Inventory, receivedAt: string): Promise<InventoryBrief> {
-    this.st.putInventory.run(host, receivedAt, JSON.stringify(inventory.summary), JSON.stringify(inventory.blockers), JSON.stringify(inventory));
+    this.db.transaction(() => {
+      this.st.putInventory.run(host, receivedAt, JSON.stringify(inventory.summary), JSON.stringify(inventory.blockers), JSON.stringify(inventory));
+      this.fleet.recordInventory(host, inventory, receivedAt);
+    })();
     return { host, receivedAt, summary: inventory.summary, blockers: inventory.blockers };
   }
 

@@ -97,4 +97,34 @@ CREATE INDEX reports_host_retention ON reports (host, id, result, received_at, b
 DROP INDEX reports_host_id;
 `,
   },
+  {
+    // The dashboard (src/web): read-only viewer tokens; each failure's error signature, to group
+    // failures across the fleet; each host's CVE findings; every inventory's summary as it came
+    // in (the migration's progress over time).
+    version: 5,
+    sql: `
+CREATE TABLE viewer_tokens (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  token_hash TEXT NOT NULL UNIQUE,
+  created_at TEXT NOT NULL
+);
+ALTER TABLE reports ADD COLUMN error_signature TEXT;
+CREATE INDEX reports_error_signature ON reports (error_signature, host) WHERE error_signature IS NOT NULL;
+CREATE TABLE host_vulnerabilities (
+  host TEXT NOT NULL,
+  cve TEXT NOT NULL,
+  score REAL,
+  package TEXT NOT NULL,
+  PRIMARY KEY (host, cve, package)
+);
+CREATE INDEX host_vulnerabilities_cve ON host_vulnerabilities (cve);
+CREATE TABLE migrate_inventory_history (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  host TEXT NOT NULL,
+  received_at TEXT NOT NULL,
+  summary TEXT NOT NULL
+);
+`,
+  },
 ];

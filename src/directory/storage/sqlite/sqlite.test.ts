@@ -30,7 +30,7 @@ describe("openStorage", () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), "congruent-dir-sqlite-"));
     try {
       const storage = await openStorage(`sqlite:${dir}/sub/directory.db`);
-      expect(storage.schemaVersion).toBe(4);
+      expect(storage.schemaVersion).toBe(5);
       await storage.close();
       const raw = new Database(`${dir}/sub/directory.db`, { readonly: true });
       expect(raw.pragma("journal_mode", { simple: true })).toBe("wal");
