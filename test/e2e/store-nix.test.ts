@@ -4,7 +4,8 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command } from "commander";
-import { afterAll, describe, expect, it, vi } from "vitest";
+import { afterAll, expect, it, vi } from "vitest";
+import { describeUnless, itUnless } from "../support/skip.js";
 import { registerStore } from "../../src/cli/store.js";
 import { runStoreConformance } from "../../src/store/engine.case.js";
 import { NixStore } from "../../src/store/engines/nix/index.js";
@@ -14,6 +15,7 @@ import { sourcePath } from "../../src/store/path-hash.js";
 // Real Nix 2.8, always on a store rooted in a temp dir: the machine's /nix is never touched.
 const env = { ...process.env, NIX_CONFIG: "substituters =\nexperimental-features = nix-command" };
 const hasNix = spawnSync("nix-store", ["--version"]).status === 0;
+const noNix = hasNix ? undefined : "nix-store is not installed (apt-get install nix-bin)";
 const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), "../../dist/cli/main.js");
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "store-nix-e2e-"));
 afterAll(() => removeTree(tmp));
@@ -29,7 +31,7 @@ function makeTree(root: string): string {
   return root;
 }
 
-describe.skipIf(!hasNix)("interop with nix-store --add", () => {
+describeUnless(noNix)("interop with nix-store --add", () => {
   const dir = makeTree(path.join(tmp, "site-1.0"));
   const nixAdd = (p: string) => execFileSync("nix-store", ["--store", path.join(tmp, "nix"), "--add", p], { env }).toString();
 
@@ -56,7 +58,7 @@ describe.skipIf(!hasNix)("interop with nix-store --add", () => {
   });
 
   // dist/cli/main.js is built from src/cli/main.ts (not part of the store work): checked when present.
-  it.skipIf(!fs.existsSync(cli))("`congruent store add --dry-run --store-dir /nix/store` prints the same line", () => {
+  itUnless(fs.existsSync(cli) ? undefined : `${cli} is not built (npm run build)`)("`congruent store add --dry-run --store-dir /nix/store` prints the same line", () => {
     const state = path.join(tmp, "cli-state");
     const out = execFileSync("node", [cli, "store", "add", "--dry-run", "--store-dir", "/nix/store", "--state", state, dir]).toString();
     expect(out).toBe(nixAdd(dir));
@@ -65,7 +67,7 @@ describe.skipIf(!hasNix)("interop with nix-store --add", () => {
 });
 
 let n = 0;
-describe.skipIf(!hasNix)("nix engine", () => {
+describeUnless(noNix)("nix engine", () => {
   runStoreConformance({
     name: "nix",
     create() {
