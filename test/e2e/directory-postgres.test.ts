@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe } from "vitest";
+import { afterAll, beforeAll } from "vitest";
 import { runStorageConformance } from "../../src/directory/storage.case.js";
 import { openPostgresStorage } from "../../src/directory/storage/postgres/index.js";
 import { noPostgres, startPostgres, type TempPostgres } from "../support/postgres.js";
