@@ -20,7 +20,7 @@
  * are its own. Never bind the host's /dev/null as a console (that chowns it on the host).
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync, closeSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync, closeSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
@@ -61,6 +61,8 @@ export interface ExecResult {
 
 export interface ExecOptions {
   env?: Record<string, string>;
+  /** Working directory inside (default: that of the box's PID 1, /). */
+  cwd?: string;
   input?: string;
   timeoutMs?: number;
 }
@@ -100,6 +102,9 @@ export class Box {
     const work = path.join(dir, "work");
     mkdirSync(root);
     mkdirSync(work);
+    // Services in the box run as their own users (postgres, redis, nobody): they must get through.
+    chmodSync(dir, 0o755);
+    chmodSync(work, 0o755);
     // Debian's tmpfiles rule `D /tmp` empties /tmp at boot: over the overlay it could not reach
     // the host's files, but it would reach what is bound in under /tmp. An empty file masks it.
     const emptyRule = path.join(dir, "tmp.conf");
@@ -157,9 +162,11 @@ export class Box {
     return box;
   }
 
-  /** A new directory bound into the box, at the same path inside and out. */
+  /** A new directory bound into the box, at the same path inside and out; searchable by every user. */
   tempDir(prefix = "t-"): string {
-    return mkdtempSync(path.join(this.dir, "work", prefix));
+    const dir = mkdtempSync(path.join(this.dir, "work", prefix));
+    chmodSync(dir, 0o755);
+    return dir;
   }
 
   /** Where this process reads a path of the box's own file system (its overlay, e.g. /var/lib). */
@@ -177,7 +184,7 @@ export class Box {
 
   /** Start `argv` inside the box and return at once; see Spawned. */
   spawn(argv: string[], options: ExecOptions = {}): Spawned {
-    const child = spawn("nsenter", ["-t", String(this.pid1), "-a", "--", ...argv], { env: { ...process.env, ...options.env }, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn("nsenter", ["-t", String(this.pid1), "-a", ...(options.cwd ? [`--wd=${options.cwd}`] : []), "--", ...argv], { env: { ...process.env, ...options.env }, stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout!.on("data", (d) => (stdout += d));

@@ -1,0 +1,48 @@
+import path from "node:path";
+import { afterAll, beforeAll, it } from "vitest";
+import { Box, boxUnavailable } from "./box.js";
+import { BoxAgent } from "./box-agent.js";
+
+/** The checkout, bound into every box (the built CLI, node_modules, fixtures). */
+export const REPO = path.resolve(import.meta.dirname, "../..");
+
+/**
+ * One systemd box for the suite file that calls this (booted before its tests, stopped after),
+ * with its agent. Without systemd-nspawn the suites skip, saying why; on CI (`$CI` set) the
+ * missing box is a failing test instead, so CI never passes without the systemd suites.
+ *
+ * @example
+ *   const env = useBox();
+ *   describeUnless(env.unavailable)("…", () => { it("…", async () => env.box.exec([...])) });
+ */
+export function useBox(): { readonly box: Box; readonly agent: BoxAgent; readonly unavailable: string | undefined } {
+  let box: Box | undefined;
+  let agent: BoxAgent | undefined;
+  if (boxUnavailable && process.env.CI) {
+    it("boots a systemd box (required on CI)", () => {
+      throw new Error(`the systemd suites cannot run: ${boxUnavailable}`);
+    });
+  }
+  if (!boxUnavailable) {
+    beforeAll(async () => {
+      box = await Box.boot({ binds: [REPO] });
+      process.stderr.write(`systemd box booted in ${box.bootMs} ms (PID 1 is ${box.pid1} here)\n`);
+      agent = await BoxAgent.start(box);
+    }, 120_000);
+    afterAll(async () => {
+      await agent?.stop().catch(() => {});
+      await box?.shutdown();
+    }, 120_000);
+  }
+  return {
+    get box() {
+      if (!box) throw new Error("the box is not booted (yet)");
+      return box;
+    },
+    get agent() {
+      if (!agent) throw new Error("the box agent is not running (yet)");
+      return agent;
+    },
+    unavailable: boxUnavailable,
+  };
+}
