@@ -94,6 +94,13 @@ export async function executeStep(ctx: ExecuteContext, step: PlanEntry): Promise
   switch (step.action) {
     case "none":
       return;
+    case "swap":
+      // A new binary at the same path, taken over without dropping a connection; the new main
+      // process must serve once the old workers are retired, or the old one takes over again.
+      await manager.swapBinary(live.meta.service, () => waitHealthy(live));
+      await runningPid(ctx, step.service);
+      await hooks?.ensure?.(live);
+      return;
     case "start":
     case "restart":
       await hooks?.prepare?.(live);

@@ -105,7 +105,7 @@ export const HostConfig = z.object({
   rolledBack: z.boolean(),
 });
 
-export const PlanEntry = z.object({ service: z.string(), action: z.enum(["start", "stop", "restart", "reload", "runtime", "none"]), why: z.array(z.string()) });
+export const PlanEntry = z.object({ service: z.string(), action: z.enum(["start", "stop", "restart", "swap", "reload", "runtime", "none"]), why: z.array(z.string()) });
 export const ReportResult = z.enum(["switched", "unchanged", "deferred", "failed", "timeout", "stale"]);
 export const Report = z.object({
   generation: z.string().nullable(),
