@@ -2,6 +2,7 @@ import { CongruentError } from "../errors.js";
 import { readSystem } from "../generation/metadata.js";
 import type { ServiceManager } from "../services/manager.js";
 import { current, dropGeneration, generations, linkGeneration, nextGenerationNumber, setCurrent } from "../store/profiles.js";
+import { faultPoint } from "./fault-point.js";
 import { executeJournal, executeStep, type ExecuteContext } from "./execute.js";
 import { clearJournal, readJournal, writeJournal, type Journal } from "./journal.js";
 import { removeLeftovers } from "./leftovers.js";
@@ -106,8 +107,10 @@ export async function activate(opts: ActivateOptions): Promise<ActivateResult> {
     const steps = plan.filter((p) => !deferred.includes(p)).map((p) => ({ ...p, done: false }));
     const journal: Journal = { target: opts.target, previous, generationNumber, addsGeneration, steps };
     writeJournal(opts.stateDir, journal);
+    faultPoint("after-journal");
     try {
       if (addsGeneration) linkGeneration(opts.stateDir, generationNumber, opts.target);
+      faultPoint("after-link");
       await executeJournal(ctx, journal, log);
     } catch (error) {
       await revertJournal(ctx, journal, log);
@@ -115,6 +118,7 @@ export async function activate(opts: ActivateOptions): Promise<ActivateResult> {
       throw new CongruentError("E_ACTIVATION", `${reason}; ${returnedTo(previous)}`);
     }
     setCurrent(opts.stateDir, generationNumber);
+    faultPoint("after-flip");
     clearJournal(opts.stateDir);
     for (const entry of deferred) log(`deferred ${entry.action} ${entry.service}: ${entry.why.join("; ")}`);
     return { generation: opts.target, previous, plan, deferred, result: "switched", ...(resumed ? { resumed } : {}) };
