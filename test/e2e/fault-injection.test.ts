@@ -22,7 +22,7 @@ function killedRun(args: string[], env: Record<string, string>, when: (pid: numb
   });
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
  * kill -9 at every step of a switch, many times, each followed by a plain switch: every trial

@@ -26,12 +26,15 @@ export function useBox(): { readonly box: Box; readonly agent: BoxAgent; readonl
   if (!boxUnavailable) {
     beforeAll(async () => {
       box = await Box.boot({ binds: [REPO] });
-      process.stderr.write(`systemd box booted in ${box.bootMs} ms (PID 1 is ${box.pid1} here)\n`);
+      const started = Date.now();
       agent = await BoxAgent.start(box);
+      process.stderr.write(`systemd box booted in ${box.bootMs} ms (PID 1 is ${box.pid1} here), its agent up in ${Date.now() - started} ms\n`);
     }, 120_000);
     afterAll(async () => {
+      const started = Date.now();
       await agent?.stop().catch(() => {});
       await box?.shutdown();
+      process.stderr.write(`systemd box stopped in ${Date.now() - started} ms\n`);
     }, 120_000);
   }
   return {

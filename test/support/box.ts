@@ -197,9 +197,11 @@ export class Box {
     return {
       done,
       kill: (signal = "SIGKILL") => {
-        // nsenter forks to enter the PID namespace: the command is nsenter's child.
-        for (const pid of children(child.pid!)) killQuietly(pid, signal);
-        killQuietly(child.pid!, signal);
+        // nsenter forks to enter the PID namespace: the command is nsenter's child. nsenter
+        // itself must live to reap it (a zombie in the box would hold up its poweroff).
+        const inner = children(child.pid!);
+        for (const pid of inner) killQuietly(pid, signal);
+        if (inner.length === 0) killQuietly(child.pid!, signal);
       },
     };
   }
