@@ -7,7 +7,7 @@ import { dir, file } from "../store/tree.js";
 import { removeTree } from "../store/nar.js";
 import type { NarNode } from "../store/nar.js";
 import type { Component, InputError, LiveContext, RecordedSetting, RenderContext } from "./component.js";
-import { scratchDir } from "../generation/scratch.js";
+import { sharedScratchDir } from "../generation/scratch.js";
 import { programIdentity } from "./program.js";
 import { catalogue, changeClass, type Catalogue } from "./support/pg-catalogue.js";
 import { parseConf, quoteValue } from "./support/pg-conf.js";
@@ -154,7 +154,7 @@ const clusterDir = (live: LiveContext) => path.join(live.dataDir, major(live.met
  * parameter, not the file: map them back to where that parameter was set.
  */
 function checkValues(bin: string, dirPath: string, occurrences: Occurrence[]): InputError[] {
-  const scratch = scratchDir("pgcheck-");
+  const scratch = sharedScratchDir("pgcheck-");
   try {
     chmodSync(scratch, 0o755);
     cpSync(dirPath, path.join(scratch, "conf"), { recursive: true });

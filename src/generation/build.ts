@@ -3,7 +3,7 @@ import path from "node:path";
 import { CongruentError } from "../errors.js";
 import { components, roles } from "../components/registry.js";
 import { useCacheDir } from "./derived-cache.js";
-import { removeAbandonedScratch, scratchDir, useScratchRoot } from "./scratch.js";
+import { removeAllAbandonedScratch, scratchDir, useScratchRoot } from "./scratch.js";
 import type { Component, RenderContext } from "../components/component.js";
 import { replaceSymlink } from "../store/atomic.js";
 import type { StoreEngine } from "../store/engine.js";
@@ -45,7 +45,7 @@ export async function buildGeneration(opts: BuildOptions): Promise<BuildResult> 
   useCacheDir(path.join(opts.stateDir, "cache"));
   // A build killed while it validated (a throwaway server, a copy) left its scratch here.
   useScratchRoot(path.join(opts.stateDir, "tmp"));
-  removeAbandonedScratch(path.join(opts.stateDir, "tmp"));
+  removeAllAbandonedScratch(path.join(opts.stateDir, "tmp"));
   const source = readHostSource(opts.hostFile);
   const host = parseHost(source);
   const paths: Record<string, string> = {};

@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { processAlive } from "../store/atomic.js";
 
 let root: string | undefined;
 
@@ -16,14 +17,27 @@ export function useScratchRoot(dir: string): void {
  *
  * @example const dir = scratchDir("redis-"); try { … } finally { rmSync(dir, { recursive: true }) }
  */
-export function scratchDir(prefix: string): string {
-  const base = root ?? os.tmpdir();
+export function scratchDir(prefix: string, base = root ?? os.tmpdir()): string {
   mkdirSync(base, { recursive: true });
   return mkdtempSync(path.join(base, `${prefix}${process.pid}-`));
 }
 
-/** Remove scratch directories under `dir` whose creator (the PID in the name) is gone. */
-export function removeAbandonedScratch(dir: string): string[] {
+/**
+ * A scratch directory another user (a server that refuses root) can reach, whatever the state
+ * directory's mode: in the system's temp directory, under a name of ours (`congruent-…`).
+ */
+export function sharedScratchDir(prefix: string): string {
+  return scratchDir(`congruent-${prefix}`, os.tmpdir());
+}
+
+/** Remove scratch directories whose creator (the PID in the name) is gone: under `<state>/tmp`, and ours in the system's temp directory. */
+export function removeAllAbandonedScratch(stateTmp: string): void {
+  removeAbandonedScratch(stateTmp);
+  removeAbandonedScratch(os.tmpdir(), "congruent-");
+}
+
+/** Remove scratch directories under `dir` (named `prefix…`) whose creator (the PID in the name) is gone. */
+export function removeAbandonedScratch(dir: string, prefix = ""): string[] {
   const removed: string[] = [];
   let names: string[];
   try {
@@ -32,19 +46,11 @@ export function removeAbandonedScratch(dir: string): string[] {
     return removed;
   }
   for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
     const pid = Number(/-(\d+)-[A-Za-z0-9]{6}$/.exec(name)?.[1]);
-    if (!Number.isInteger(pid) || pid === process.pid || alive(pid)) continue;
+    if (!Number.isInteger(pid) || pid === process.pid || processAlive(pid)) continue;
     rmSync(path.join(dir, name), { recursive: true, force: true });
     removed.push(name);
   }
   return removed;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }

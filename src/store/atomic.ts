@@ -6,7 +6,8 @@ import path from "node:path";
 // with the writer's PID, so a later run can tell what a killed writer left behind.
 const tempBeside = (file: string) => path.join(path.dirname(file), `.tmp-${process.pid}-${randomBytes(6).toString("hex")}`);
 
-function alive(pid: number): boolean {
+/** Whether a process `pid` exists (EPERM: it does, someone else's). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -33,7 +34,7 @@ export function removeStaleTemps(dir: string): string[] {
   for (const name of names) {
     const m = /^\.tmp-(?:(\d+)-)?[0-9a-f]{12}$/.exec(name);
     const writer = m?.[1] === undefined ? undefined : Number(m[1]);
-    if (!m || (writer !== undefined && (writer === process.pid || alive(writer)))) continue;
+    if (!m || (writer !== undefined && (writer === process.pid || processAlive(writer)))) continue;
     fs.rmSync(path.join(dir, name), { recursive: true, force: true });
     removed.push(path.join(dir, name));
   }
