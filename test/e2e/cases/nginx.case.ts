@@ -2,6 +2,7 @@ import { copyFileSync, renameSync, writeFileSync, appendFileSync } from "node:fs
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, vhost, writeHost, writeSnippet, type StatusOut, type SwitchOut } from "../../helpers.js";
+import { unitName } from "../../../src/services/systemd/unit.js";
 import { cliJson, type Target } from "../../support/target.js";
 
 const pidOf = async (t: Target, state: string, service: string) => (await cliJson<StatusOut>(t, ["status", "--state", state])).services.find((s) => s.name === service)?.pid ?? null;
@@ -50,6 +51,14 @@ export function runNginxCases(manager: string, target: () => Target): void {
       const out = await cliJson<SwitchOut>(t, ["switch", ...args()], env());
       expect(out.plan).toMatchObject([{ service: "nginx", action: "start" }]);
       expect(await eventually(async () => (await t.probes.httpGet(port)) === "A\n")).toBe(true);
+      if (t.manager === "systemd") {
+        // The unit as systemd loaded it: confined, restarted on failure, following nginx's PID file.
+        const unit = unitName("nginx", state);
+        const shown = await t.spawn(["systemctl", "show", "-p", "Type,PIDFile,Restart,NoNewPrivileges,ProtectSystem,ProtectHome,PrivateTmp,ReadWritePaths,ActiveState", unit]).done;
+        const props = Object.fromEntries(shown.stdout.trim().split("\n").map((l) => l.split(/=(.*)/s).slice(0, 2)));
+        expect(props).toMatchObject({ Type: "forking", Restart: "on-failure", NoNewPrivileges: "yes", ProtectSystem: "strict", ProtectHome: "read-only", PrivateTmp: "yes", ActiveState: "active" });
+        expect(props.ReadWritePaths).toContain(`${state}/run/nginx`);
+      }
     });
 
     it("a snippet change is a reload: the same main PID serves the new content", async () => {
