@@ -49,6 +49,8 @@ export interface BoxOptions {
   bindsReadOnly?: string[];
   /** More units to mask at boot. */
   mask?: string[];
+  /** A network namespace to boot in (`/run/netns/NAME`, e.g. a fleet's host); default a private one, loopback only. */
+  networkNamespace?: string;
   /** Boot and poweroff bound (default 60 s each). */
   timeoutMs?: number;
 }
@@ -112,7 +114,8 @@ export class Box {
     const name = path.basename(dir);
     const cgroups = ["systemd", "unified"].map((h) => path.join("/sys/fs/cgroup", h, name)).filter((c) => existsSync(path.dirname(c)));
     const args = [
-      "-q", "-D", root, "--volatile=overlay", "--private-network", "--register=no", "--keep-unit", "--console=pipe",
+      "-q", "-D", root, "--volatile=overlay", options.networkNamespace ? `--network-namespace-path=${options.networkNamespace}` : "--private-network",
+      "--register=no", "--keep-unit", "--console=pipe",
       `--bind=${work}`, `--bind-ro=${emptyRule}:/etc/tmpfiles.d/tmp.conf`,
       ...(options.binds ?? []).map((b) => `--bind=${b}`),
       ...(options.bindsReadOnly ?? []).map((b) => `--bind-ro=${b}`),
