@@ -63,7 +63,7 @@ export interface ExecResult {
 
 export interface ExecOptions {
   env?: Record<string, string>;
-  /** Working directory inside (default: that of the box's PID 1, /). */
+  /** Working directory inside (default: that of the box's PID 1, /; nsenter's --wd would resolve it outside the box's root). */
   cwd?: string;
   input?: string;
   timeoutMs?: number;
@@ -187,7 +187,7 @@ export class Box {
 
   /** Start `argv` inside the box and return at once; see Spawned. */
   spawn(argv: string[], options: ExecOptions = {}): Spawned {
-    const child = spawn("nsenter", ["-t", String(this.pid1), "-a", ...(options.cwd ? [`--wd=${options.cwd}`] : []), "--", ...argv], { env: { ...process.env, ...options.env }, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn("nsenter", ["-t", String(this.pid1), "-a", "--", ...(options.cwd ? ["/bin/sh", "-c", 'cd "$0" && exec "$@"', options.cwd] : []), ...argv], { env: { ...process.env, ...options.env }, stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout!.on("data", (d) => (stdout += d));
