@@ -25,7 +25,11 @@ export function useBox(): { readonly box: Box; readonly agent: BoxAgent; readonl
   }
   if (!boxUnavailable) {
     beforeAll(async () => {
-      box = await Box.boot({ binds: [REPO] });
+      // One retry, said out loud: a boot that fails twice fails the suite with the box's console.
+      box = await Box.boot({ binds: [REPO] }).catch((error: Error) => {
+        process.stderr.write(`systemd box: first boot failed, trying once more: ${error.message}\n`);
+        return Box.boot({ binds: [REPO] });
+      });
       const started = Date.now();
       agent = await BoxAgent.start(box);
       process.stderr.write(`systemd box booted in ${box.bootMs} ms (PID 1 is ${box.pid1} here), its agent up in ${Date.now() - started} ms\n`);
