@@ -3,7 +3,7 @@ import { component } from "../components/registry.js";
 import { readComponent, type ComponentMeta } from "../generation/metadata.js";
 import type { ServiceManager, ServiceStatus } from "../services/manager.js";
 
-/** `swap`: a new binary at the same path replaces the running one without dropping connections (nginx USR2 → WINCH → QUIT). */
+/** `swap`: a new binary at the same path replaces the running one without dropping connections (the definition's binarySwap signals). */
 export type Action = "start" | "stop" | "restart" | "swap" | "reload" | "runtime" | "none";
 
 /** One service's part of a plan, with the reasons, e.g. `worker_processes: 1 → 2 (reload)`. */

@@ -15,7 +15,7 @@ export function useScratchRoot(dir: string): void {
  * process's PID so that removeAbandonedScratch() can tell one a killed run left behind. Under
  * `<state>/tmp` once a build set it, so the next run of the same state finds it.
  *
- * @example const dir = scratchDir("redis-"); try { … } finally { rmSync(dir, { recursive: true }) }
+ * @example const dir = scratchDir("check-"); try { … } finally { rmSync(dir, { recursive: true }) }
  */
 export function scratchDir(prefix: string, base = root ?? os.tmpdir()): string {
   mkdirSync(base, { recursive: true });
