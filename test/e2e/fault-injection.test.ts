@@ -87,6 +87,8 @@ describe(`kill -9 during a switch: ${POINTS.length * ROUNDS} trials, each follow
       killed = await killedRun(["switch", ...args()], {}, async () => {
         for (let i = 0; i < 400 && !scratch().some((d) => !before.has(d) && d.startsWith("redis-")); i++) await sleep(5);
       });
+      expect(killed.code, killed.stderr).toBe(-1);
+      expect(existsSync(path.join(state, "activation", "pending.json"))).toBe(false); // killed before activating
     } else if (point === "random") {
       const delay = 100 + Math.floor(Math.random() * 1500);
       killed = await killedRun(["switch", ...args()], {}, () => sleep(delay));
