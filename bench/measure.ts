@@ -13,8 +13,11 @@ export function timeRun(argv: string[], env: NodeJS.ProcessEnv = process.env): n
 /** Median of `runs` timings, interleaving nothing else; a warm-up run is discarded. */
 export function medianMs(argv: string[], runs: number, env?: NodeJS.ProcessEnv): number {
   timeRun(argv, env);
-  const times = Array.from({ length: runs }, () => timeRun(argv, env)).sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)]!;
+  return median(Array.from({ length: runs }, () => timeRun(argv, env)));
+}
+
+export function median(times: readonly number[]): number {
+  return [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
 }
 
 export function printRatio(label: string, value: number, reference: string, referenceValue: number, target?: string): void {
@@ -30,4 +33,15 @@ export function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** The environment of a Nix store rooted at `root` (Nix's own variables; offline, no sandbox), never the machine's /nix. */
+export function nixBenchEnv(root: string): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    NIX_STORE_DIR: `${root}/nix/store`,
+    NIX_STATE_DIR: `${root}/nix/var/nix`,
+    NIX_LOG_DIR: `${root}/nix/var/log/nix`,
+    NIX_CONFIG: "substituters =\nsandbox = false\nbuild-users-group =\nexperimental-features = nix-command",
+  };
 }

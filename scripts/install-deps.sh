@@ -16,6 +16,7 @@ packages=(
   gcc           # userscan tests build an ELF with an RPATH into the store
   ripgrep       # userscan's benchmark reference
   curl          # the demo talks to nginx
+  openssl       # TLS tests make their own CA and the directory's certificates
   chromium      # web pages (migrate report --html) are tested in a real browser (playwright-core)
 )
 missing=()

@@ -120,7 +120,7 @@ ${ENV_HELP}`,
     .requiredOption("--inventory <file>", "an inventory written by 'migrate inventory --out' (or its --json output)")
     .requiredOption("--out <dir>", "directory to write the plan into (created; its local/<component>/ directories are replaced)")
     .option("--no-build", "write the plan without building it (exit status then says nothing about the build)")
-    .option("--json", "print plan.json: {format, host, description, snippets[], leftOut[], secrets[], data[], blockers[], problems[], build}")
+    .option("--json", "print plan.json: {format, host, description, snippets[], leftOut[], secrets[], data[], blockers[], profiles[], problems[], build}")
     .addHelpText(
       "after",
       `
@@ -135,7 +135,9 @@ Writes into --out:
   local/memcached/memcached.json from /etc/conf.d/memcached
   plan.json                      all of the above, plus what was left out and why, secrets to
                                  carry over (named with file:line, values never copied), the
-                                 divergent data to carry over with sizes, and the blockers
+                                 divergent data to carry over with sizes, the blockers, and a
+                                 user profile for each home that links the system's python or
+                                 libc (what goes in it, by its legacy package)
   carry-over.list                the divergent paths, one a line (rsync --files-from)
 Copy local/ to the new host's /etc/local/ and host.json to the directory.
 

@@ -1,9 +1,9 @@
 import type { Command } from "commander";
-import { HEALTH_HELP, healthTimeoutMs, localDir, report, stateDir, type StateOptions } from "./common.js";
+import { HEALTH_HELP, healthTimeoutMs, localDir, openStateStore, report, stateDir, STORE_HELP, type StoreOptions } from "./common.js";
 import type { PlanEntry } from "../activation/plan.js";
 import type { ServiceStatus } from "../services/manager.js";
 
-interface HostOptions extends StateOptions {
+interface HostOptions extends StoreOptions {
   host: string;
   local?: string;
   json?: boolean;
@@ -19,10 +19,9 @@ function planText(plan: PlanEntry[]): string {
 }
 
 async function buildFor(opts: HostOptions) {
-  const { openStore } = await import("../store/index.js");
   const { buildGeneration } = await import("../generation/build.js");
   const state = stateDir(opts);
-  const store = openStore({ stateDir: state });
+  const store = await openStateStore(opts);
   const result = await buildGeneration({ hostFile: opts.host, localDir: localDir(opts), stateDir: state, store });
   for (const file of result.ignored) quiet(opts.json)(`warning: ${file}: not an input of this integration point (ignored)`);
   return { state, result };
@@ -41,6 +40,7 @@ export function registerSystem(program: Command): void {
     .requiredOption("--host <file>", "host description (JSON)")
     .option("--local <dir>", "root of the integration points (default $CONGRUENT_LOCAL or /etc/local)")
     .option("--state <dir>", "state directory (default $CONGRUENT_STATE or /var/lib/congruent)")
+    .option("--store <engine>", STORE_HELP)
     .option("--json", "print {generation, hash} as JSON")
     .addHelpText("after", "\nThe same inputs always give the same store path, byte for byte; any change gives another.\nEvery integration-point file is validated by the software itself (e.g. nginx -t) first.")
     .action(async (opts: HostOptions) => {
@@ -54,6 +54,7 @@ export function registerSystem(program: Command): void {
     .requiredOption("--host <file>", "host description (JSON)")
     .option("--local <dir>", "root of the integration points (default $CONGRUENT_LOCAL or /etc/local)")
     .option("--state <dir>", "state directory (default $CONGRUENT_STATE or /var/lib/congruent)")
+    .option("--store <engine>", STORE_HELP)
     .option("--dry-run", "print the plan and change nothing")
     .option("--health-timeout <seconds>", HEALTH_HELP)
     .option("--json", "print {generation, previous, plan, result} as JSON")
@@ -101,11 +102,13 @@ fails, the host returns to the generation active before and the journal is clear
     .description("activate the previous generation, with the same planning as switch")
     .addHelpText("after", "\nThe previous generation is the newest older one that was active. While an interrupted activation\nis pending (see switch --help), rollback reverts it instead: the host returns to the generation\nthat was active before it began.")
     .option("--state <dir>", "state directory (default $CONGRUENT_STATE or /var/lib/congruent)")
+    .option("--store <engine>", STORE_HELP)
     .option("--dry-run", "print the plan and change nothing")
     .option("--health-timeout <seconds>", HEALTH_HELP)
     .option("--json", "print {generation, previous, plan, result} as JSON")
     .action(async (opts: HostOptions) => {
       const state = stateDir(opts);
+      await openStateStore(opts);
       const { rollback } = await import("../activation/rollback.js");
       const out = await rollback({ stateDir: state, manager: await manager(state), dryRun: opts.dryRun, healthTimeoutMs: healthTimeoutMs(opts), log: quiet(opts.json) });
       report(opts.json, out, () => `${out.result === "dry-run" ? "dry-run" : "rolled back"}: ${out.generation}\n${planText(out.plan)}`);
@@ -115,9 +118,11 @@ fails, the host returns to the generation active before and the journal is clear
     .command("generations")
     .description("list the system profile's generations, the current one marked")
     .option("--state <dir>", "state directory (default $CONGRUENT_STATE or /var/lib/congruent)")
+    .option("--store <engine>", STORE_HELP)
     .option("--json", "print [{number, path, createdAt, current}] as JSON")
     .action(async (opts: HostOptions) => {
       const { generations } = await import("../store/profiles.js");
+      await openStateStore(opts);
       const list = generations(stateDir(opts));
       report(opts.json, list, () =>
         list.map((g) => `${String(g.number).padStart(4)}  ${new Date(g.createdAt).toISOString()}  ${g.path}${g.current ? "  (current)" : ""}`).join("\n") || "no generations",

@@ -6,7 +6,8 @@ import { promisify } from "node:util";
 import path from "node:path";
 import { dir, file } from "../store/tree.js";
 import type { NarNode } from "../store/nar.js";
-import type { Component, InputError, RenderContext } from "./component.js";
+import type { Component, InputError, RenderContext, TrackedInput } from "./component.js";
+import { INCLUDES_DIR, resolveSnippets, type ResolvedSnippets } from "./support/nginx-includes.js";
 import { findProgram, programIdentity } from "./program.js";
 
 const run = promisify(execFile);
@@ -31,6 +32,20 @@ On the next build (the agent runs it on a timer, or \`congruent switch\`):
     serving the previous configuration;
   * an accepted change is applied with a graceful reload: no connection is dropped, the
     nginx master process keeps running.
+
+A snippet may include files from elsewhere, e.g. an application's own sample or a
+sites-available/ directory:
+
+    include /srv/shop/vendor/framework/nginx/shop.conf;
+    include /srv/shop/sites-available/*.conf;
+
+Each included file becomes part of the generation: its text is copied in (so a rollback
+serves the old text) and a change to it is planned like a change to the snippet (reload).
+Only files the owners of this directory and of the snippet can read themselves may be
+included (or named by ssl_certificate, ssl_certificate_key and the like, which are read in
+place and never copied); anything else stops the build with the snippet's name and line.
+Included files are copied into the store, which every local user can read: keep secrets in
+key files, not in included configuration.
 
 Do not put daemon, pid, user, worker_processes or events here: those belong to the host
 description (settings.nginx). Files not ending in .conf are ignored. Symlinks must stay inside
@@ -131,6 +146,9 @@ function probeHealth(socketPath: string): Promise<void> {
 
 const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 
+/** What render made of each build's snippets, for validate to name included files in nginx's messages. */
+const resolved = new WeakMap<RenderContext, ResolvedSnippets>();
+
 /** nginx as the web gateway of a host; customers add server blocks under /etc/local/nginx/. */
 export const nginx: Component = {
   name: "nginx",
@@ -154,14 +172,17 @@ export const nginx: Component = {
   async render(ctx) {
     const binary = findProgram("nginx", process.env.CONGRUENT_NGINX, "nginx-light (or nginx)");
     const argv = [binary, "-c", `${ctx.configLink}/nginx.conf`, "-p", `${ctx.runtimeDir}/`, "-e", "stderr"];
+    const snippets = resolveSnippets(ctx.local);
+    resolved.set(ctx, snippets);
     const local: Record<string, NarNode> = {};
-    const inputs: Record<string, { label: string; hash: string; change: "reload" }> = {};
+    const inputs: Record<string, TrackedInput> = { ...snippets.inputs };
     for (const f of ctx.local) {
-      local[f.name] = file(f.contents);
+      local[f.name] = file(snippets.local[f.name]!);
       inputs[`snippet:${f.name}`] = { label: `snippet ${f.name}`, hash: sha(f.contents), change: "reload" };
     }
+    const copies = Object.entries(snippets.includes).map(([name, text]): [string, NarNode] => [name, file(text)]);
     return {
-      tree: dir({ "nginx.conf": file(renderConf(ctx)), "mime.types": file(mimeTypes()), local: dir(local) }),
+      tree: dir({ "nginx.conf": file(renderConf(ctx)), "mime.types": file(mimeTypes()), local: dir(local), ...(copies.length ? { [INCLUDES_DIR]: dir(Object.fromEntries(copies)) } : {}) }),
       inputs,
       program: programIdentity(binary, ["-v"], (out) => out.match(/nginx\/(\S+)/)?.[1]),
       service: {
@@ -192,7 +213,7 @@ export const nginx: Component = {
       return [];
     } catch (error) {
       const stderr = String((error as { stderr?: string }).stderr ?? error);
-      return parseNginxErrors(stderr, dirPath, ctx);
+      return parseNginxErrors(stderr, dirPath, ctx, resolved.get(ctx)?.origins);
     }
   },
 
@@ -224,10 +245,11 @@ export const nginx: Component = {
   },
 };
 
-/** Turn `nginx -t` output into errors that name the customer's file, not the temp copy. */
-export function parseNginxErrors(stderr: string, dirPath: string, ctx: RenderContext): InputError[] {
+/** Turn `nginx -t` output into errors that name the customer's file (or the file it included), not the temp copy. */
+export function parseNginxErrors(stderr: string, dirPath: string, ctx: RenderContext, origins?: ReadonlyMap<string, string>): InputError[] {
   const errors: InputError[] = [];
   const localDir = path.join(dirPath, "local") + "/";
+  const includesDir = path.join(dirPath, INCLUDES_DIR) + "/";
   for (const lineText of stderr.split("\n")) {
     const m = lineText.match(/\[(emerg|alert|crit|error)\] (?:\d+#\d+: )?(.*?)(?: in (\/\S+):(\d+))?$/);
     if (!m) continue;
@@ -236,6 +258,9 @@ export function parseNginxErrors(stderr: string, dirPath: string, ctx: RenderCon
     if (where?.startsWith(localDir)) {
       const name = where.slice(localDir.length);
       fileName = ctx.local.find((f) => f.name === name)?.path ?? name;
+    } else if (where?.startsWith(includesDir)) {
+      const name = where.slice(includesDir.length);
+      fileName = origins?.get(name) ?? name;
     }
     errors.push({ file: fileName, line: line ? Number(line) : undefined, message: message.replaceAll(dirPath, "<generation>") });
   }

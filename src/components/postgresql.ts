@@ -69,6 +69,22 @@ function serverBin(roleList: string[]): string {
   return path.join(root, newest, "bin");
 }
 
+// PostgreSQL's own rule for a parameter name (guc-file.l), extensions' `prefix.name` included.
+const PARAMETER_NAME = /^[a-z_][a-z0-9_$]*(\.[a-z_][a-z0-9_$]*)*$/;
+
+/**
+ * What is wrong with `settings.postgresql.<key>` without asking the server: its name's syntax,
+ * a parameter the platform sets, a value on one line. Whether the server knows the name and
+ * takes the value is checked by the build, against the server's catalogue and parser.
+ */
+function parameterProblem(key: string, value: number | string | boolean): string | undefined {
+  const name = key.toLowerCase();
+  if (!PARAMETER_NAME.test(name)) return "not a PostgreSQL parameter name";
+  if (OWNED.has(name) || INCLUDES.has(name)) return `${name} is set by the platform and cannot be changed here`;
+  if (/[\r\n\0]/.test(String(value))) return "a value must be one line";
+  return undefined;
+}
+
 const isConf = (f: { name: string }) => f.name.endsWith(".conf") && !f.name.startsWith(".");
 const major = (version: string) => version.split(".")[0] ?? version;
 
@@ -203,6 +219,7 @@ export const postgresql: Component = {
   description: "PostgreSQL server; parameters from settings.postgresql and /etc/local/postgresql/*.conf, checked against the server's catalogue",
   settings: {},
   openSettings: true,
+  checkOpenSetting: parameterProblem,
   integrationPoint: { accepts: (name) => isConf({ name }) || name === ROLES_FILE, readme: README },
 
   async render(ctx) {

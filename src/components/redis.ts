@@ -161,6 +161,21 @@ function settingText(value: number | string | boolean): string {
 }
 
 /**
+ * What is wrong with `settings.redis.<key>` as a redis.conf line, as far as it can be told
+ * without redis-server (its name's syntax, a directive the platform owns, one line, balanced
+ * quotes): the host schema asks this wherever a description is written.
+ */
+export function hostDirectiveProblem(key: string, value: number | string | boolean): string | undefined {
+  const name = key.toLowerCase();
+  if (!/^[a-z][a-z0-9_-]*$/.test(name)) return "not a redis.conf directive name";
+  if (OWNED.has(name)) return `"${name}" is set by the platform and cannot be changed here (owned: ${[...OWNED].join(", ")})`;
+  const text = settingText(value);
+  if (/[\r\n\0]/.test(text)) return "a value must be one line";
+  if (!splitArgs(text)) return "unbalanced quotes in the value";
+  return undefined;
+}
+
+/**
  * The redis.conf of a host: platform lines, then `settings.redis` (one directive each, the value
  * written as given so `"save": "900 1 300 10"` works), then every snippet's lines in name order,
  * then the include of the password file. Each line's origin is kept for error messages.
@@ -189,13 +204,11 @@ export function composeConfig(ctx: RenderContext): ComposedConfig {
   platform("# settings.redis of the host description");
   for (const [key, value] of Object.entries(ctx.settings)) {
     const origin: Origin = { file: ctx.settingSource(key), fromHost: true };
+    const problem = hostDirectiveProblem(key, value);
+    if (problem) fail(origin, problem);
     const name = key.toLowerCase();
-    if (!/^[a-z][a-z0-9_-]*$/.test(name)) fail(origin, "not a redis.conf directive name");
-    owned(name, origin);
     const text = settingText(value);
-    if (/[\r\n\0]/.test(text)) fail(origin, "a value must be one line");
-    const args = splitArgs(text);
-    if (!args) fail(origin, "unbalanced quotes in the value");
+    const args = splitArgs(text)!;
     lines.push(`${name} ${text}`);
     origins.push(origin);
     directives.push({ name, args, origin });
@@ -524,6 +537,7 @@ export const redis: Component = {
     },
   },
   openSettings: true,
+  checkOpenSetting: hostDirectiveProblem,
   integrationPoint: { accepts: (name) => name.endsWith(".conf"), readme: README },
 
   async render(ctx) {

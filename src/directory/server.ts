@@ -1,9 +1,11 @@
 import { timingSafeEqual } from "node:crypto";
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from "fastify";
+import { LEGACY_NAME_MAX } from "../schema/names.js";
 import { ConfigCache } from "./config.js";
 import type { DirectoryContext } from "./context.js";
 import { RequestError, sendError, sha256 } from "./http.js";
 import { createMetrics } from "./metrics.js";
+import { defaultReportRate, RateLimiter, type ReportRate } from "./rate-limit.js";
 import { agentRoutes } from "./routes/agent.js";
 import { channelRoutes } from "./routes/channels.js";
 import { hostRoutes } from "./routes/hosts.js";
@@ -17,13 +19,16 @@ export interface DirectoryOptions {
   adminTokenHash: string;
   /** Fastify's `logger` option (true, false, or pino options such as `{ level, stream }`). */
   logger?: FastifyServerOptions["logger"];
+  /** What each host may keep (default {@link defaultRetention}); enforced with every report. */
   retention?: RetentionPolicy;
-  /** Prune a host's reports every N reports (default 10). */
-  pruneEvery?: number;
+  /** How fast each host may send reports (default {@link defaultReportRate}). */
+  reportRate?: ReportRate;
   /** Bound on a cached config's age; set it when several directories share one database. */
   configCacheTtlMs?: number;
   /** Request body limit in bytes (default 256 KiB; `PUT /v1/migrate/inventories/:host` has its own 32 MiB). */
   bodyLimit?: number;
+  /** Serve HTTPS with this certificate and key (PEM); `app.server.setSecureContext` replaces them. */
+  https?: { cert: Buffer; key: Buffer };
   now?: () => Date;
 }
 
@@ -42,14 +47,22 @@ const REDACT = ["req.headers.authorization", "req.headers.Authorization", "heade
  */
 export function buildDirectory(opts: DirectoryOptions): FastifyInstance {
   const logger = typeof opts.logger === "object" && opts.logger !== null ? { ...opts.logger, redact: { paths: REDACT, censor: "[redacted]" } } : (opts.logger ?? false);
-  const app = Fastify({ logger, bodyLimit: opts.bodyLimit ?? 256 * 1024, logController: new LogController({ disableRequestLogging: true }), return503OnClosing: true });
+  const app = Fastify({
+    ...(opts.https ? { https: opts.https } : {}),
+    logger,
+    bodyLimit: opts.bodyLimit ?? 256 * 1024,
+    logController: new LogController({ disableRequestLogging: true }),
+    return503OnClosing: true,
+    // Every name the schema allows must reach its route (fastify's default stops at 100 characters).
+    routerOptions: { maxParamLength: 3 * LEGACY_NAME_MAX },
+  });
   const now = opts.now ?? (() => new Date());
   const ctx: DirectoryContext = {
     storage: opts.storage,
     cache: new ConfigCache(opts.configCacheTtlMs),
     metrics: createMetrics(opts.storage, now),
     retention: opts.retention ?? defaultRetention,
-    pruneEvery: Math.max(1, opts.pruneEvery ?? 10),
+    reportLimiter: new RateLimiter(opts.reportRate ?? defaultReportRate, () => now().getTime()),
     now,
   };
   const admin = Buffer.from(opts.adminTokenHash, "hex");

@@ -4,7 +4,9 @@ import path from "node:path";
 import { CongruentError } from "../errors.js";
 import type { LeftOut, Secret } from "./conversion.js";
 import { convertAll } from "./conversions.js";
+import { proposeProfiles, type ProfileProposal } from "./profile-proposal.js";
 import type { Blocker, Inventory, Problem } from "./types.js";
+import { NAME_MAX, NAME_PATTERN } from "../schema/names.js";
 
 export const PLAN_FORMAT = "congruent-migrate-plan/1";
 export const INTEGRATION_POINTS = ["nginx", "postgresql", "redis", "memcached"];
@@ -28,6 +30,8 @@ export interface Plan {
   /** Divergent paths to carry over as data, with their size. */
   data: { path: string; kind: string; bytes: number; reason: string }[];
   blockers: Blocker[];
+  /** A user profile for each home that links system libraries or interpreters (`home-links-system`). */
+  profiles: ProfileProposal[];
   /** Problems the inventory met (its file and line), carried along so nobody loses them. */
   problems: Problem[];
   build: { ok: boolean; generation?: string; hash?: string; error?: string; skipped?: string };
@@ -39,8 +43,6 @@ export interface PlanOptions {
   /** Run `congruent build` on the proposed description (default true). */
   build?: boolean;
 }
-
-const HOST_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /**
  * Propose the Congruent description of an assessed host and write it to `out`: host.json,
@@ -63,7 +65,7 @@ export async function makePlan(opts: PlanOptions): Promise<Plan> {
     throw new CongruentError("E_MIGRATE_PLAN", `${out}: cannot write the plan: ${(error as NodeJS.ErrnoException).code ?? error}`);
   }
   const { conversions, leftOut } = convertAll(inv.facts);
-  const name = HOST_NAME.test(inv.host) ? inv.host : inv.host.toLowerCase().replace(/[^a-z0-9-]/g, "-").replace(/^-+|-+$/g, "").slice(0, 63) || "legacy";
+  const name = NAME_PATTERN.test(inv.host) ? inv.host : inv.host.toLowerCase().replace(/[^a-z0-9-]/g, "-").replace(/^-+|-+$/g, "").slice(0, NAME_MAX) || "legacy";
   const description: HostDescriptionOut = {
     name,
     roles: conversions.map((c) => c.role),
@@ -101,6 +103,7 @@ export async function makePlan(opts: PlanOptions): Promise<Plan> {
     secrets: conversions.flatMap((c) => c.secrets),
     data,
     blockers: inv.blockers,
+    profiles: proposeProfiles(inv),
     problems: inv.problems,
     build: opts.build === false ? { ok: false, skipped: "--no-build" } : await buildPlan(hostFile, local),
   };

@@ -45,6 +45,11 @@ export function planText(plan: Plan, out: string): string {
     `  data to carry over: ${plan.data.length} paths, ${bytes(plan.data.reduce((n, x) => n + x.bytes, 0))} (carry-over.list)`,
     `  blockers (${plan.blockers.length}):`,
     ...plan.blockers.map((b) => `    ${b.kind.padEnd(18)} ${b.detail}`),
+    `  user profiles to make (${plan.profiles.length}; a default.nix naming these, then the command):`,
+    ...plan.profiles.flatMap((p) => [
+      `    ${p.user}: ${p.contents.map((c) => `${c.provides}${c.package ? ` (${c.package})` : ""} for ${c.for.join(", ")}`).join("; ")}`,
+      `      ${p.install}`,
+    ]),
   ];
   const b = plan.build;
   lines.push(b.ok ? `build: ok (${b.generation})` : b.skipped ? `build: skipped (${b.skipped})` : `build: FAILED: ${b.error}`);

@@ -18,7 +18,8 @@ export function profilesDir(stateDir: string): string {
   return path.join(stateDir, "profiles");
 }
 
-function linkName(profile: string, n: number): string {
+/** `<profile>-<n>-link`, Nix's name for generation `n` of a profile. */
+export function linkName(profile: string, n: number): string {
   return `${profile}-${n}-link`;
 }
 
@@ -28,7 +29,15 @@ function linkName(profile: string, n: number): string {
  * @example generations("/var/lib/congruent") // [{ number: 1, path: "/…/store/…-system-web1", current: true, … }]
  */
 export function generations(stateDir: string, profile = "system"): Generation[] {
-  const dir = profilesDir(stateDir);
+  return generationsIn(profilesDir(stateDir), profile);
+}
+
+/**
+ * Every generation of the profile `<dir>/<profile>` (any profile in Nix's layout), oldest first.
+ *
+ * @example generationsIn("/nix/var/nix/profiles/per-user/alice", "profile")
+ */
+export function generationsIn(dir: string, profile: string): Generation[] {
   const pattern = new RegExp(`^${profile.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}-(\\d+)-link$`);
   const currentLink = readLink(path.join(dir, profile));
   const out: Generation[] = [];

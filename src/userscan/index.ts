@@ -63,6 +63,20 @@ export interface UserscanResult {
   bytes: number;
 }
 
+/**
+ * The store paths a symlink refers to: named in its target, or reached through further links
+ * (`~/.nix-profile` → a user profile → its generation → the store path it uses now).
+ */
+function linkReferences(pattern: ReturnType<typeof refPattern>, link: string, target: string): string[] {
+  const named = scanString(pattern, target);
+  if (named.length > 0) return named;
+  try {
+    return scanString(pattern, fs.realpathSync(link));
+  } catch {
+    return []; // dangling: it uses nothing
+  }
+}
+
 /** Files to read from which worker threads are worth starting (they take tens of milliseconds to load). */
 const SPAWN_FILES = 2000;
 
@@ -148,7 +162,7 @@ export async function userscan(options: UserscanOptions): Promise<UserscanResult
       for (const entry of walk({ paths, excluded }, state)) {
         if ((++files & 1023) === 0) options.onProgress?.({ files, bytes });
         if (entry.kind === "symlink") {
-          note(entry.path, entry.uid, scanString(pattern, entry.target), true);
+          note(entry.path, entry.uid, linkReferences(pattern, entry.path, entry.target), true);
           continue;
         }
         if (table) {

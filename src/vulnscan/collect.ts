@@ -40,13 +40,23 @@ export function skipName(name: string): boolean {
   return SKIP_RE.test(name);
 }
 
-const NIX_STORE = "/nix/store";
-
-/** /nix/store for paths there; else the directory of the first given store path; else `<state>/store`. */
-function defaultStoreDir(given: readonly string[], stateDir: string): string {
-  if (given.some((p) => path.resolve(p).startsWith(NIX_STORE + "/"))) return NIX_STORE;
-  const first = given.map((p) => parseStorePath(path.resolve(p))).find((p) => p !== undefined);
+/**
+ * The Nix store for paths (or links, a profile) there; else the directory of the first given
+ * store path; else `<state>/store`.
+ */
+function defaultStoreDir(given: readonly string[], stateDir: string, nixStore: string): string {
+  const targets = given.map(realOrResolved);
+  if (targets.some((p) => p.startsWith(nixStore + "/"))) return nixStore;
+  const first = targets.map((p) => parseStorePath(p)).find((p) => p !== undefined);
   return first?.storeDir ?? path.join(stateDir, "store");
+}
+
+function realOrResolved(p: string): string {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    return path.resolve(p);
+  }
 }
 
 /** The store path `p` is or lies in (links followed), or undefined. */
@@ -83,9 +93,13 @@ function topStorePath(abs: string, storeDir: string): string | undefined {
  */
 export async function collectStorePaths(opts: CollectOptions): Promise<Collected> {
   const given = opts.paths ?? [];
-  const storeDir = path.resolve(opts.storeDir ?? defaultStoreDir(given, opts.stateDir));
-  const nix = storeDir === NIX_STORE;
   const nixStoreUri = opts.nixStoreUri ?? process.env.CONGRUENT_NIX_STORE;
+  // The Nix store nix-store uses (a chroot one's paths are /nix/store/… too).
+  const { nixLocations } = await import("../store/engines/nix/locations.js");
+  const nixStore = nixLocations(nixStoreUri).storeDir;
+  const links = [...(opts.system ? ["system"] : []), ...(opts.profiles ?? [])].map((p) => profileLink(p, opts.stateDir));
+  const storeDir = path.resolve(opts.storeDir ?? defaultStoreDir([...given, ...links], opts.stateDir, nixStore));
+  const nix = storeDir === nixStore || storeDir === "/nix/store";
   const { openStore } = await import("../store/index.js");
   const engine: StoreEngine = nix
     ? openStore({ stateDir: opts.stateDir, engine: "nix", ...(nixStoreUri ? { nixStoreUri } : {}) })
@@ -104,7 +118,7 @@ export async function collectStorePaths(opts: CollectOptions): Promise<Collected
     add(link, "--system: the active generation");
   }
   for (const prof of opts.profiles ?? []) {
-    const link = prof.includes("/") ? prof : path.join(opts.stateDir, "profiles", prof);
+    const link = profileLink(prof, opts.stateDir);
     if (!fs.existsSync(link) && !isLink(link)) throw new CongruentError("E_VULNSCAN_SCAN", `--profile: ${link} does not exist`);
     add(link, "--profile");
   }
@@ -112,6 +126,12 @@ export async function collectStorePaths(opts: CollectOptions): Promise<Collected
 
   const closure = nix ? nixClosure(engine, [...roots]) : embeddedClosure(engine, [...roots]);
   return { storeDir, roots: [...roots].sort(), paths: [...closure].sort(), nix };
+}
+
+/** `--profile`: a name under `<state>/profiles` (`system`, `per-user/alice/profile`) if there is one, else a path. */
+function profileLink(prof: string, stateDir: string): string {
+  const named = path.join(stateDir, "profiles", prof);
+  return !path.isAbsolute(prof) && (!prof.includes("/") || isLink(named)) ? named : prof;
 }
 
 function isLink(p: string): boolean {

@@ -1,21 +1,20 @@
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command } from "commander";
 import { afterAll, expect, it, vi } from "vitest";
-import { describeUnless, itUnless } from "../support/skip.js";
+import { itUnless } from "../support/skip.js";
 import { registerStore } from "../../src/cli/store.js";
 import { runStoreConformance } from "../../src/store/engine.case.js";
 import { NixStore } from "../../src/store/engines/nix/index.js";
 import { readTree, removeTree } from "../../src/store/nar.js";
 import { sourcePath } from "../../src/store/path-hash.js";
+import { describeWithNix, nixEnv } from "../support/nix.js";
 
 // Real Nix 2.8, always on a store rooted in a temp dir: the machine's /nix is never touched.
 const env = { ...process.env, NIX_CONFIG: "substituters =\nexperimental-features = nix-command" };
-const hasNix = spawnSync("nix-store", ["--version"]).status === 0;
-const noNix = hasNix ? undefined : "nix-store is not installed (apt-get install nix-bin)";
 const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), "../../dist/cli/main.js");
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "store-nix-e2e-"));
 afterAll(() => removeTree(tmp));
@@ -31,7 +30,7 @@ function makeTree(root: string): string {
   return root;
 }
 
-describeUnless(noNix)("interop with nix-store --add", () => {
+describeWithNix("interop with nix-store --add", () => {
   const dir = makeTree(path.join(tmp, "site-1.0"));
   const nixAdd = (p: string) => execFileSync("nix-store", ["--store", path.join(tmp, "nix"), "--add", p], { env }).toString();
 
@@ -67,12 +66,32 @@ describeUnless(noNix)("interop with nix-store --add", () => {
 });
 
 let n = 0;
-describeUnless(noNix)("nix engine", () => {
+describeWithNix("nix engine", () => {
   runStoreConformance({
-    name: "nix",
+    name: "nix (chroot store, nix-store --store DIR)",
     create() {
       const storeUri = path.join(tmp, `conformance-${n++}`);
       return { engine: new NixStore({ storeUri }), realPath: (p) => path.join(storeUri, p), cleanup: () => removeTree(storeUri) };
+    },
+  });
+
+  // The store build and switch use: Nix's own variables put the whole store in a temp dir,
+  // so its paths are real paths (as /nix/store is on a host).
+  runStoreConformance({
+    name: "nix (NIX_STORE_DIR and NIX_STATE_DIR)",
+    create() {
+      const root = path.join(tmp, `conformance-${n++}`);
+      const saved = { ...process.env };
+      Object.assign(process.env, nixEnv(root));
+      return {
+        engine: new NixStore(),
+        realPath: (p) => p,
+        cleanup: () => {
+          for (const k of Object.keys(nixEnv(root))) process.env[k] = saved[k] ?? "";
+          for (const k of Object.keys(nixEnv(root))) if (saved[k] === undefined) delete process.env[k];
+          removeTree(root);
+        },
+      };
     },
   });
 });

@@ -81,4 +81,20 @@ CREATE TABLE migrate_inventories (
 );
 `,
   },
+  {
+    // The release a host runs (its last report that applied one), beside that of its last report,
+    // which may be a release it failed; and each report's size, for the per-host caps, in an
+    // index that answers retention without reading the bodies (TEXT of up to 256 KiB each).
+    version: 4,
+    sql: `
+ALTER TABLE hosts ADD COLUMN running_release_channel TEXT;
+ALTER TABLE hosts ADD COLUMN running_release_number INTEGER;
+UPDATE hosts SET running_release_channel = last_release_channel, running_release_number = last_release_number
+  WHERE last_result IN ('switched', 'unchanged', 'deferred');
+ALTER TABLE reports ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0;
+UPDATE reports SET bytes = length(CAST(body AS BLOB));
+CREATE INDEX reports_host_retention ON reports (host, id, result, received_at, bytes);
+DROP INDEX reports_host_id;
+`,
+  },
 ];
