@@ -1,4 +1,4 @@
-import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from "node:fs";
+import { closeSync, fchownSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from "node:fs";
 import path from "node:path";
 import { tryLock } from "fs-native-extensions";
 import { CongruentError } from "../errors.js";
@@ -21,7 +21,7 @@ export async function withLock<T>(stateDir: string, fn: () => Promise<T>): Promi
   // Re-entrant within one process: a switch holds the lock across build and activation.
   if (held.has(file)) return fn();
   // O_CLOEXEC (node's default): a supervisor started meanwhile does not inherit the lock.
-  const fd = openSync(file, "a+", 0o644);
+  const fd = openLockFile(file, stateDir);
   if (!tryLock(fd)) {
     closeSync(fd);
     const holder = readFileSync(file, "utf8").trim();
@@ -38,4 +38,23 @@ export async function withLock<T>(stateDir: string, fn: () => Promise<T>): Promi
     // waiting run lock a file no one else sees).
     closeSync(fd);
   }
+}
+
+/**
+ * Open (creating) the lock file for writing: the kernel grants an exclusive lock only on a
+ * writable descriptor. The file stays for good, so one root makes in a directory another user
+ * owns (a user's profile) is given to that user, who must lock it too.
+ */
+function openLockFile(file: string, dir: string): number {
+  let fd: number;
+  try {
+    fd = openSync(file, "a+", 0o644);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EACCES") throw error;
+    throw new CongruentError("E_LOCKED", `${file}: not writable by this user, so it cannot be locked (made by another user? its owner or root can remove it)`);
+  }
+  const owner = statSync(dir);
+  const stat = fstatSync(fd);
+  if (process.getuid?.() === 0 && stat.uid !== owner.uid) fchownSync(fd, owner.uid, owner.gid);
+  return fd;
 }
