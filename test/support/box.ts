@@ -154,6 +154,13 @@ export class Box {
       await sleep(10);
     }
     const box = new Box(child.pid!, pid1, child, dir, cgroups, timeoutMs);
+    // Should the test process end without shutdown() (a hook that timed out, a worker torn
+    // down), the box must not outlive it: SIGKILL to its PID 1 ends every process in it.
+    const reap = () => {
+      if (child.exitCode === null && child.signalCode === null) killQuietly(pid1, "SIGKILL");
+    };
+    process.once("exit", reap);
+    void child.once("exit", () => process.removeListener("exit", reap));
     // `--wait` returns once boot finished: "running", or "degraded" when some unit failed.
     const state = await box.exec(["systemctl", "is-system-running", "--wait"], { timeoutMs: Math.max(1000, deadline - Date.now()) });
     if (!/^(running|degraded)/.test(state.stdout)) {
