@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 packages=(
   nginx-light   # the nginx component (nginx -t validates, s6 supervises)
   s6            # the supervisor where systemd is not PID 1
+  systemd-container  # systemd-nspawn: tests boot a real systemd as PID 1 for the systemd backend (no recommends: libnss-mymachines would edit nsswitch.conf)
   nix-bin       # interop: store paths must equal nix-store --add's
   postgresql    # the postgresql component and the directory's fleet storage (real servers in tests)
   redis-server  # the redis component (tests run real servers on loopback)

@@ -8,7 +8,7 @@ import { importNvd } from "../vulnscan/nvd-import.js";
 import { indexFile } from "../vulnscan/paths.js";
 import { exposure } from "./exposure.js";
 
-const SAMPLE = path.resolve(import.meta.dirname, "../../../shared/data/nvd-sample/nvdcve-2.0-sample.json");
+const SAMPLE = path.resolve(import.meta.dirname, "../../test/fixtures/nvd-sample/nvdcve-2.0-sample.json");
 
 describe("the agent's vulnscan counts", () => {
   const root = mkdtempSync(path.join(os.tmpdir(), "congruent-exposure-"));

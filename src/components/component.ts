@@ -134,6 +134,8 @@ export interface Component {
     /** Text of the README.txt the build links into the integration point. */
     readme: string;
   };
+  /** What a restart costs beyond the pause, where the software makes it known: plans say it (memcached: the cache is emptied). */
+  restartLoses?: string;
   /** What a change of the rendered service definition or program needs (default restart). */
   render(ctx: RenderContext): Promise<Rendered>;
   /**

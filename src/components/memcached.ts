@@ -151,6 +151,7 @@ export const memcached: Component = {
   settings: SETTINGS,
   checkSettings: itemSizeProblem,
   integrationPoint: { accepts: (name) => name === CONFIG_FILE, readme: README },
+  restartLoses: "the cache is emptied (memcached keeps items only in memory)",
 
   async render(ctx) {
     const binary = findProgram("memcached", process.env.CONGRUENT_MEMCACHED, "memcached");
@@ -164,7 +165,7 @@ export const memcached: Component = {
       // The file's effect is in the settings above; a change that changes no value needs nothing.
       inputs: Object.fromEntries(ctx.local.map((f) => [`file:${f.name}`, { label: f.name, hash: createHash("sha256").update(f.contents).digest("hex"), change: "none" as const }])),
       program: programIdentity(binary, ["-V"], (out) => out.match(/memcached (\S+)/)?.[1]),
-      service: { name: "memcached", command: commandLine(binary, values), user: "memcache", stopSignal: "TERM" },
+      service: { name: "memcached", command: commandLine(binary, values), user: "memcache", stopSignal: "TERM", writablePaths: [] },
     };
   },
 

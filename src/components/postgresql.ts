@@ -1,13 +1,13 @@
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, chmodSync, chownSync } from "node:fs";
-import os from "node:os";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, chmodSync, chownSync } from "node:fs";
 import path from "node:path";
 import { CongruentError } from "../errors.js";
 import { dir, file } from "../store/tree.js";
 import { removeTree } from "../store/nar.js";
 import type { NarNode } from "../store/nar.js";
 import type { Component, InputError, LiveContext, RecordedSetting, RenderContext } from "./component.js";
+import { sharedScratchDir } from "../generation/scratch.js";
 import { programIdentity } from "./program.js";
 import { catalogue, changeClass, type Catalogue } from "./support/pg-catalogue.js";
 import { parseConf, quoteValue } from "./support/pg-conf.js";
@@ -170,7 +170,7 @@ const clusterDir = (live: LiveContext) => path.join(live.dataDir, major(live.met
  * parameter, not the file: map them back to where that parameter was set.
  */
 function checkValues(bin: string, dirPath: string, occurrences: Occurrence[]): InputError[] {
-  const scratch = mkdtempSync(path.join(os.tmpdir(), "congruent-pgcheck-"));
+  const scratch = sharedScratchDir("pgcheck-");
   try {
     chmodSync(scratch, 0o755);
     cpSync(dirPath, path.join(scratch, "conf"), { recursive: true });
@@ -255,6 +255,7 @@ export const postgresql: Component = {
         name: "postgresql",
         command: [path.join(bin, "postgres"), "-D", path.join(ctx.dataDir, major(program.version)), "-c", `config_file=${ctx.configLink}/postgresql.conf`],
         user: SERVER_USER,
+        writablePaths: [ctx.dataDir, ctx.runtimeDir],
         reloadSignal: "HUP",
         // SIGINT is PostgreSQL's "fast" shutdown; TERM ("smart") would wait for every client to leave.
         stopSignal: "INT",

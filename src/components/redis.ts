@@ -1,14 +1,14 @@
 import { createHash, randomBytes } from "node:crypto";
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Redis } from "ioredis";
 import { CongruentError } from "../errors.js";
 import { dir, file } from "../store/tree.js";
 import type { ChangeClass, Component, LiveContext, RecordedSetting, RenderContext, TrackedInput } from "./component.js";
+import { scratchDir } from "../generation/scratch.js";
 import { findProgram, programIdentity } from "./program.js";
-import { userIds } from "./support/server-user.js";
+import { asUser, userIds } from "./support/server-user.js";
 import { derivedFromFileAsync, derivedFromTextAsync } from "../generation/derived-cache.js";
 
 const README = `Congruent integration point for Redis
@@ -362,7 +362,7 @@ class ThrowawayExit extends Error {
 }
 
 async function inScratch<T>(fn: (scratch: string) => Promise<T>): Promise<T> {
-  const scratch = mkdtempSync(path.join(os.tmpdir(), "congruent-redis-"));
+  const scratch = scratchDir("redis-");
   try {
     return await fn(scratch);
   } finally {
@@ -566,6 +566,7 @@ export const redis: Component = {
         name: "redis",
         command: [binary, `${ctx.configLink}/redis.conf`],
         user: USER,
+        writablePaths: [ctx.dataDir, ctx.runtimeDir],
         // Redis saves its dataset on SIGTERM when save points are set, and loads it at start.
         stopSignal: "TERM",
         staleFiles: [socket],
@@ -598,7 +599,8 @@ export const redis: Component = {
     // Redis runs as its own user: it must reach its file through the state directory.
     const conf = live.meta.service.command[1]!;
     for (const [what, test, target] of [["read", "-r", conf], ["write to", "-w", live.dataDir]] as const) {
-      if (spawnSync("s6-setuidgid", [USER, "test", test, target]).status !== 0) {
+      const argv = asUser(USER, ["test", test, target]);
+      if (spawnSync(argv[0]!, argv.slice(1)).status !== 0) {
         throw new CongruentError("E_SERVICE", `redis: user ${USER} cannot ${what} ${target}; every directory above it must be searchable by others (chmod o+x)`);
       }
     }

@@ -138,7 +138,7 @@ export const HostConfig = z.object({
 });
 
 // Each field of a report is bounded; the route's body limit (256 KiB) bounds the whole.
-export const PlanEntry = z.object({ service: z.string().max(100), action: z.enum(["start", "stop", "restart", "reload", "runtime", "none"]), why: z.array(z.string().max(4000)).max(1000) });
+export const PlanEntry = z.object({ service: z.string().max(100), action: z.enum(["start", "stop", "restart", "swap", "reload", "runtime", "none"]), why: z.array(z.string().max(4000)).max(1000) });
 export const ReportResult = z.enum(["switched", "unchanged", "deferred", "failed", "timeout", "stale"]);
 export const Report = z.object({
   generation: z.string().nullable(),

@@ -1,8 +1,9 @@
-import { existsSync, mkdirSync, lstatSync, mkdtempSync } from "node:fs";
+import { existsSync, lstatSync } from "node:fs";
 import path from "node:path";
 import { CongruentError } from "../errors.js";
 import { components, roles } from "../components/registry.js";
 import { useCacheDir } from "./derived-cache.js";
+import { removeAllAbandonedScratch, scratchDir, useScratchRoot } from "./scratch.js";
 import type { Component, RenderContext } from "../components/component.js";
 import { replaceSymlink } from "../store/atomic.js";
 import type { StoreEngine } from "../store/engine.js";
@@ -42,6 +43,9 @@ export interface BuildResult {
  */
 export async function buildGeneration(opts: BuildOptions): Promise<BuildResult> {
   useCacheDir(path.join(opts.stateDir, "cache"));
+  // A build killed while it validated (a throwaway server, a copy) left its scratch here.
+  useScratchRoot(path.join(opts.stateDir, "tmp"));
+  removeAllAbandonedScratch(path.join(opts.stateDir, "tmp"));
   const source = readHostSource(opts.hostFile);
   const host = parseHost(source);
   const paths: Record<string, string> = {};
@@ -123,9 +127,7 @@ async function storeComponent({ component, ctx, name, tree, path: target }: Rend
   if (opts.store.has(target)) return;
 
   // Validate a materialised copy with the same layout before the path may enter the store.
-  const scratchRoot = path.join(opts.stateDir, "tmp");
-  mkdirSync(scratchRoot, { recursive: true });
-  const scratch = mkdtempSync(path.join(scratchRoot, `validate-${component.name}-`));
+  const scratch = scratchDir(`validate-${component.name}-`);
   try {
     writeTree(tree, path.join(scratch, "out"));
     const errors = await component.validate(ctx, path.join(scratch, "out"));

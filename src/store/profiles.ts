@@ -80,6 +80,36 @@ export function addGeneration(stateDir: string, storePath: string, profile = "sy
 }
 
 /**
+ * The number `addGeneration` would give `storePath` now: the current generation's own when it
+ * is already `storePath`, the next free one otherwise. Activation writes it into its journal
+ * before it makes the link, so a kill in between leaves no link without a journal.
+ */
+export function nextGenerationNumber(stateDir: string, storePath: string, profile = "system"): number {
+  const all = generations(stateDir, profile);
+  const cur = all.find((g) => g.current);
+  if (cur?.path === storePath) return cur.number;
+  return (all.at(-1)?.number ?? 0) + 1;
+}
+
+/** Make `<profile>-<number>-link -> storePath` unless it exists (idempotent: a resumed activation repeats it). */
+export function linkGeneration(stateDir: string, number: number, storePath: string, profile = "system"): void {
+  ensureProfilesRoot(stateDir);
+  const link = path.join(profilesDir(stateDir), linkName(profile, number));
+  if (readLink(link) === storePath) return;
+  fs.symlinkSync(storePath, link);
+}
+
+/**
+ * Remove generation `number` when it points at `storePath` and is not current: a generation an
+ * activation made and then reverted (it never was active, so rollback must not find it).
+ */
+export function dropGeneration(stateDir: string, number: number, storePath: string, profile = "system"): void {
+  const gen = generations(stateDir, profile).find((g) => g.number === number);
+  if (!gen || gen.current || gen.path !== storePath) return;
+  fs.rmSync(path.join(profilesDir(stateDir), linkName(profile, number)), { force: true });
+}
+
+/**
  * Point `<profile>` at generation `number` atomically: a new link under a temp name, then
  * rename(2) over the old one, so readers see the old or the new generation, never neither.
  *

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ChannelStatus, HostCreated, HostDetail } from "../../src/directory/api.js";
 import { DirectoryClient } from "../../src/directory/client.js";
 import { CLI, freePort, tempDir } from "../helpers.js";
-import { hasPostgres } from "../support/postgres.js";
+import { noPostgres } from "../support/postgres.js";
+import { itUnless } from "../support/skip.js";
 
 /**
  * The real CLI against a real `congruent directory serve` on a loopback port (needs
@@ -217,7 +218,7 @@ describe("congruent directory serve + admin CLI", () => {
     expect(readFileSync(file, "utf8")).toBe(`${rotated.token}\n`);
   });
 
-  it.skipIf(!hasPostgres)("an agent's build error the directory could not know (a PostgreSQL parameter) is shown by host show", async () => {
+  itUnless(noPostgres)("an agent's build error the directory could not know (a PostgreSQL parameter) is shown by host show", async () => {
     const hostToken = path.join(dir, "db9.token");
     await json(["host", "add", "db9", "--rg", "beta", "--role", "postgresql15", "--set", "postgresql.no_such_parameter=1", "--token-out", hostToken]);
     const state = path.join(dir, "db9-state");

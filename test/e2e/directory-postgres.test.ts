@@ -1,11 +1,12 @@
 import pg from "pg";
-import { afterAll, beforeAll, describe } from "vitest";
+import { afterAll, beforeAll } from "vitest";
+import { describeUnless } from "../support/skip.js";
 import { runStorageConformance } from "../../src/directory/storage.case.js";
 import { openPostgresStorage } from "../../src/directory/storage/postgres/index.js";
-import { hasPostgres, startPostgres, type TempPostgres } from "../support/postgres.js";
+import { noPostgres, startPostgres, type TempPostgres } from "../support/postgres.js";
 
 // The same conformance suite as SQLite's, against a real PostgreSQL 15 started for this file.
-describe.skipIf(!hasPostgres)("directory storage on a real PostgreSQL 15", () => {
+describeUnless(noPostgres)("directory storage on a real PostgreSQL 15", () => {
   let server: TempPostgres;
   let n = 0;
   beforeAll(async () => {

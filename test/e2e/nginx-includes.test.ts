@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { describeUnless } from "../support/skip.js";
 import { chmodSync, chownSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fingerprint } from "../../src/agent/fingerprint.js";
@@ -22,7 +23,7 @@ function put(file: string, text: string, uid = NOBODY, mode = 0o644): string {
  * application's own directory: those are inputs of the generation; what `nobody` could not
  * read is refused before nginx -t (root) opens it.
  */
-describe.skipIf(!asRoot)("what a snippet includes is an input, and only what its owners may read", () => {
+describeUnless(asRoot ? undefined : "needs root (the integration point is owned by nobody)")("what a snippet includes is an input, and only what its owners may read", () => {
   const root = tempDir("congruent-includes-");
   const state = path.join(root, "state");
   const local = path.join(root, "local");

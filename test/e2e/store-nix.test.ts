@@ -5,6 +5,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command } from "commander";
 import { afterAll, expect, it, vi } from "vitest";
+import { itUnless } from "../support/skip.js";
 import { registerStore } from "../../src/cli/store.js";
 import { runStoreConformance } from "../../src/store/engine.case.js";
 import { NixStore } from "../../src/store/engines/nix/index.js";
@@ -56,7 +57,7 @@ describeWithNix("interop with nix-store --add", () => {
   });
 
   // dist/cli/main.js is built from src/cli/main.ts (not part of the store work): checked when present.
-  it.skipIf(!fs.existsSync(cli))("`congruent store add --dry-run --store-dir /nix/store` prints the same line", () => {
+  itUnless(fs.existsSync(cli) ? undefined : `${cli} is not built (npm run build)`)("`congruent store add --dry-run --store-dir /nix/store` prints the same line", () => {
     const state = path.join(tmp, "cli-state");
     const out = execFileSync("node", [cli, "store", "add", "--dry-run", "--store-dir", "/nix/store", "--state", state, dir]).toString();
     expect(out).toBe(nixAdd(dir));
