@@ -4,6 +4,7 @@
 // `congruent userscan` uses its TypeScript reader, with the same results, slower.
 //
 //   node native/build.mjs [DIR]     DIR: the addon's source directory (default native/userscan)
+/* global process, console */
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 

@@ -307,6 +307,13 @@ static int j_literal(Json *j, const char *word) {
   j->p += n;
   return 1;
 }
+// After a member: 1 at ',' (another follows), 0 at `close` (the end), -1 at anything else.
+static int j_more(Json *j, char close) {
+  j_ws(j);
+  if (j->p < j->end && (*j->p == ',' || *j->p == close)) return *j->p++ == ',';
+  return -1;
+}
+
 // Any value, checked and skipped. Depth-limited: a body nested deeper is treated as corrupt.
 static void j_skip(Json *j, int depth) {
   j_ws(j);
@@ -346,16 +353,9 @@ static void j_skip(Json *j, int depth) {
         }
         j_skip(j, depth + 1);
         if (j->bad) return;
-        j_ws(j);
-        if (j->p < j->end && *j->p == ',') {
-          j->p++;
-          continue;
-        }
-        if (j->p < j->end && *j->p == close) {
-          j->p++;
-          return;
-        }
-        j->bad = 1;
+        int more = j_more(j, close);
+        if (more == 1) continue;
+        if (more < 0) j->bad = 1;
         return;
       }
     }
@@ -416,16 +416,9 @@ static void j_row(Json *j, CacheSlot *row, int *ok) {
       int plain;
       j_ws(&probe);
       if (probe.p >= probe.end || *probe.p != '"' || !j_string(&probe, &s, &n, &plain) || !plain) goto other;
-      j_ws(&probe);
-      if (probe.p < probe.end && *probe.p == ',') {
-        probe.p++;
-        continue;
-      }
-      if (probe.p < probe.end && *probe.p == ']') {
-        probe.p++;
-        break;
-      }
-      goto other;
+      int more = j_more(&probe, ']');
+      if (more < 0) goto other;
+      if (more == 0) break;
     }
   row->refs_off = (uint32_t)(refs - j->p);  // relative for now; made absolute by the caller
   row->refs_len = (uint32_t)(probe.p - refs);
@@ -484,16 +477,9 @@ static int cache_parse(CacheTable *t, const char *body, size_t len) {
         }
         rows[count++] = row;
       }
-      j_ws(&j);
-      if (j.p < j.end && *j.p == ',') {
-        j.p++;
-        continue;
-      }
-      if (j.p < j.end && *j.p == '}') {
-        j.p++;
-        break;
-      }
-      goto bad;
+      int more = j_more(&j, '}');
+      if (more < 0) goto bad;
+      if (more == 0) break;
     }
   j_ws(&j);
   if (j.p != j.end) goto bad;

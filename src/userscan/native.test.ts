@@ -86,7 +86,7 @@ async function both(options: Partial<UserscanOptions>): Promise<[UserscanResult,
 }
 const strip = ({ reader: _reader, ...rest }: UserscanResult) => rest;
 
-describe.skipIf(!addon)("native reader", () => {
+describe.skipIf(!addon)(`native reader${addon ? "" : ` (skipped: ${why})`}`, () => {
   beforeAll(makeTree);
 
   it.each([0, 2])("finds what the TypeScript reader finds (%i extra threads): references, counts, bytes, unreadable, warnings", async (threads) => {
@@ -185,7 +185,7 @@ describe("native reader build", () => {
   const reason = gyp === undefined ? "npm's node-gyp not found" : !fs.existsSync(headers) ? `Node's headers not at ${headers}` : undefined;
   if (reason) console.warn(`skipping the build test: ${reason}`);
 
-  it.skipIf(reason !== undefined)("an install without a C compiler succeeds, saying the TypeScript reader will be used", () => {
+  it.skipIf(reason !== undefined)(`an install without a C compiler succeeds, saying the TypeScript reader will be used${reason ? ` (skipped: ${reason})` : ""}`, () => {
     const src = path.join(tmp, "addon-src");
     fs.mkdirSync(src);
     const repo = path.resolve(import.meta.dirname, "../..");
