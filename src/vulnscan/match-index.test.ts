@@ -21,12 +21,21 @@ type Row = VersionFields & { cve: number; vendor: string; product: string };
  * those rows. Everything else (candidates, vendors chosen, AND/OR, ranking) is Matcher's own.
  */
 class RowByRowMatcher extends Matcher {
-  private readonly rows;
+  private readonly byProduct;
+  private readonly cached = new Map<string, Row[]>();
 
   constructor(db: IndexDb) {
     super(db);
-    this.rows = db.prepare<[string], Row>("SELECT cve, vendor, product, version, upd, start_incl, start_excl, end_incl, end_excl FROM cpe_matches WHERE product = ? AND part = 'a' AND vulnerable = 1");
+    this.byProduct = db.prepare<[string], Row>("SELECT cve, vendor, product, version, upd, start_incl, start_excl, end_incl, end_excl FROM cpe_matches WHERE product = ? AND part = 'a' AND vulnerable = 1");
   }
+
+  private readonly rows = {
+    all: (product: string): Row[] => {
+      let rows = this.cached.get(product);
+      if (!rows) this.cached.set(product, (rows = this.byProduct.all(product)));
+      return rows;
+    },
+  };
 
   protected override vendorCounts(product: string): Map<string, number> {
     const cves = new Map<string, Set<number>>();

@@ -183,6 +183,7 @@ export class Matcher {
   private readonly vendorCache = new Map<string, Map<string, number>>();
   private readonly productNames = new Map<string, string[]>();
   private readonly candidateCache = new Map<string, Map<string, Set<string>>>();
+  private readonly configCache = new Map<number, FullRow[][][]>();
   private readonly advisoryCache = new Map<number, Omit<Advisory, "allVersions" | "cpe"> & { complex: boolean }>();
 
   constructor(
@@ -373,17 +374,30 @@ export class Matcher {
     }
   }
 
+  /** A CVE's entries by configuration, then node (read once per CVE: one CVE can have hundreds). */
+  private configurations(cve: number): FullRow[][][] {
+    let configs = this.configCache.get(cve);
+    if (!configs) {
+      const byCfg = new Map<number, Map<number, FullRow[]>>();
+      for (const r of this.byCve.all(cve)) {
+        let nodes = byCfg.get(r.cfg);
+        if (!nodes) byCfg.set(r.cfg, (nodes = new Map()));
+        const list = nodes.get(r.node);
+        if (list) list.push(r);
+        else nodes.set(r.node, [r]);
+      }
+      configs = [...byCfg.values()].map((nodes) => [...nodes.values()]);
+      this.configCache.set(cve, configs);
+    }
+    return configs;
+  }
+
   /** The AND/OR rule of the class comment, over every configuration of one CVE. */
   private configurationsHold(cve: number, cands: Map<string, Set<string>>, version: string): boolean {
-    const rows = this.byCve.all(cve);
-    const configs = new Map<number, FullRow[]>();
-    for (const r of rows) configs.set(r.cfg, [...(configs.get(r.cfg) ?? []), r]);
-    for (const cfgRows of configs.values()) {
+    for (const nodes of this.configurations(cve)) {
       let ours = false;
-      const nodes = new Map<number, FullRow[]>();
-      for (const r of cfgRows) nodes.set(r.node, [...(nodes.get(r.node) ?? []), r]);
       const nodeValues: Tri[] = [];
-      for (const nodeRows of nodes.values()) {
+      for (const nodeRows of nodes) {
         const values = nodeRows.map((r): Tri => {
           if (r.part !== "a" || r.vulnerable !== 1) return U;
           const isUs = cands.get(r.product)?.has(r.vendor) === true && entryCovers(r, version).hit;
@@ -393,7 +407,7 @@ export class Matcher {
         const v = combine(values, (nodeRows[0] as FullRow).node_and === 1);
         nodeValues.push((nodeRows[0] as FullRow).node_negate === 1 ? negate(v) : v);
       }
-      const value = combine(nodeValues, (cfgRows[0] as FullRow).cfg_and === 1);
+      const value = combine(nodeValues, ((nodes[0] as FullRow[])[0] as FullRow).cfg_and === 1);
       if (ours && value !== F) return true;
     }
     return false;
