@@ -14,6 +14,8 @@ packages=(
   redis-server  # the redis component (tests run real servers on loopback)
   memcached     # the memcached component
   gcc           # userscan tests build an ELF with an RPATH into the store
+  g++           # node-gyp links userscan's native reader (built by npm ci; without it, the TypeScript reader)
+  make          # node-gyp's build of that reader
   ripgrep       # userscan's benchmark reference
   curl          # the demo talks to nginx
   openssl       # TLS tests make their own CA and the directory's certificates
