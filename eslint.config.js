@@ -12,6 +12,14 @@ export default tseslint.config(
     },
   },
   {
+    // The dashboard's one browser script (plain JavaScript, served as is).
+    files: ["src/web/assets/**/*.js"],
+    languageOptions: {
+      sourceType: "script",
+      globals: Object.fromEntries(["document", "window", "location", "EventSource", "fetch", "setTimeout", "setInterval", "DOMParser", "CSS", "URLSearchParams"].map((g) => [g, "readonly"])),
+    },
+  },
+  {
     // Core code never names a component: it reaches them only through the registry.
     files: ["src/store/**", "src/generation/**", "src/activation/**", "src/services/**"],
     rules: {

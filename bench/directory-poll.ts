@@ -5,36 +5,13 @@ import os from "node:os";
 import path from "node:path";
 import autocannon from "autocannon";
 import type { openSqliteStorage as OpenSqlite } from "../src/directory/storage/sqlite/index.js";
-import { freePort } from "./measure.js";
+import { freePort, startDirectoryProcess } from "./measure.js";
 
 const HOSTS = 5_000;
 const DURATION_S = 10;
 const CONNECTIONS = 32;
 const dist = path.resolve(import.meta.dirname, "../dist/directory");
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
-
-/** The directory in its own process, as in production: the load generator does not share its core. */
-function startServer(db: string, port: number, adminHash: string): Promise<() => Promise<void>> {
-  const script = `
-    const { openSqliteStorage } = await import(${JSON.stringify(path.join(dist, "storage/sqlite/index.js"))});
-    const { buildDirectory } = await import(${JSON.stringify(path.join(dist, "server.js"))});
-    const storage = openSqliteStorage(${JSON.stringify(db)});
-    const app = buildDirectory({ storage, adminTokenHash: ${JSON.stringify(adminHash)} });
-    await app.listen({ host: "127.0.0.1", port: ${port} });
-    process.stdout.write("ready\\n");
-    process.on("SIGTERM", () => app.close().then(() => storage.close()).then(() => process.exit(0)));`;
-  const child = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
-  return new Promise((resolve, reject) => {
-    child.stdout.once("data", () =>
-      resolve(async () => {
-        const exited = new Promise((r) => child.once("exit", r));
-        child.kill("SIGTERM");
-        await exited;
-      }),
-    );
-    child.once("exit", (code) => reject(new Error(`directory exited with ${code}`)));
-  });
-}
 
 /**
  * `npm run bench directory-poll`: 5 000 hosts in SQLite, one channel with a promoted release;
@@ -62,7 +39,7 @@ export async function benchDirectoryPoll(): Promise<void> {
     await storage.close();
 
     const port = await freePort();
-    const stop = await startServer(db, port, sha256(admin));
+    const stop = await startDirectoryProcess(db, port, sha256(admin));
     try {
       // Each agent has polled once and holds its ETag.
       const etags: string[] = [];

@@ -1,7 +1,10 @@
 import { benchAgentUnchanged } from "./agent-unchanged.js";
+import { benchDashboard } from "./dashboard.js";
+import { benchDirectoryFlood } from "./directory-flood.js";
 import { benchDirectoryPoll } from "./directory-poll.js";
 import { benchMigrate } from "./migrate.js";
 import { benchPostgresqlReload } from "./postgresql-reload.js";
+import { benchProfileSwitch } from "./profile-switch.js";
 import { benchSwitchUnchanged } from "./switch-unchanged.js";
 import { benchUserscan } from "./userscan.js";
 import { benchVulnscan } from "./vulnscan.js";
@@ -12,11 +15,14 @@ const only = process.argv[2];
 const benches: Record<string, () => Promise<void>> = {
   "switch-unchanged": benchSwitchUnchanged,
   "directory-poll": benchDirectoryPoll,
+  "directory-flood": benchDirectoryFlood,
   "agent-unchanged": benchAgentUnchanged,
   userscan: benchUserscan,
   vulnscan: benchVulnscan,
   "postgresql-reload": benchPostgresqlReload,
   migrate: benchMigrate,
+  "profile-switch": benchProfileSwitch,
+  dashboard: benchDashboard,
 };
 if (only && !(only in benches)) {
   console.error(`unknown benchmark "${only}"; known: ${Object.keys(benches).join(", ")}`);

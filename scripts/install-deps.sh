@@ -8,13 +8,17 @@ cd "$(dirname "$0")/.."
 packages=(
   nginx-light   # the nginx component (nginx -t validates, s6 supervises)
   s6            # the supervisor where systemd is not PID 1
+  systemd-container  # systemd-nspawn: tests boot a real systemd as PID 1 for the systemd backend (no recommends: libnss-mymachines would edit nsswitch.conf)
   nix-bin       # interop: store paths must equal nix-store --add's
   postgresql    # the postgresql component and the directory's fleet storage (real servers in tests)
   redis-server  # the redis component (tests run real servers on loopback)
   memcached     # the memcached component
   gcc           # userscan tests build an ELF with an RPATH into the store
+  g++           # node-gyp links userscan's native reader (built by npm ci; without it, the TypeScript reader)
+  make          # node-gyp's build of that reader
   ripgrep       # userscan's benchmark reference
   curl          # the demo talks to nginx
+  openssl       # TLS tests make their own CA and the directory's certificates
   chromium      # web pages (migrate report --html) are tested in a real browser (playwright-core)
   nftables      # migrate verify sends nginx's upstream traffic to stubs, inside its own network namespace
 )

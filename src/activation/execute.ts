@@ -6,6 +6,7 @@ import type { LiveContext, SettingChange } from "../components/component.js";
 import { readComponent, type ComponentMeta } from "../generation/metadata.js";
 import { configLink, dataDir, logDir, runtimeDir, secretsDir } from "../generation/paths.js";
 import type { ServiceManager } from "../services/manager.js";
+import { faultPoint } from "./fault-point.js";
 import { writeJournal, type Journal } from "./journal.js";
 import type { PlanEntry } from "./plan.js";
 
@@ -94,6 +95,13 @@ export async function executeStep(ctx: ExecuteContext, step: PlanEntry): Promise
   switch (step.action) {
     case "none":
       return;
+    case "swap":
+      // A new binary at the same path, taken over without dropping a connection; the new main
+      // process must serve once the old workers are retired, or the old one takes over again.
+      await manager.swapBinary(live.meta.service, () => waitHealthy(live));
+      await runningPid(ctx, step.service);
+      await hooks?.ensure?.(live);
+      return;
     case "start":
     case "restart":
       await hooks?.prepare?.(live);
@@ -131,7 +139,7 @@ export async function executeStep(ctx: ExecuteContext, step: PlanEntry): Promise
  * Progress lines go to `log` (stderr for people; silent with --json).
  */
 export async function executeJournal(ctx: ExecuteContext, journal: Journal, log: (line: string) => void): Promise<void> {
-  for (const step of journal.steps) {
+  for (const [i, step] of journal.steps.entries()) {
     if (step.done) continue;
     if (step.action !== "none") log(`${step.action} ${step.service}${step.why.length ? `: ${step.why.join("; ")}` : ""}`);
     try {
@@ -146,5 +154,6 @@ export async function executeJournal(ctx: ExecuteContext, journal: Journal, log:
     }
     step.done = true;
     writeJournal(ctx.stateDir, journal);
+    faultPoint(`after-step-${i + 1}`);
   }
 }

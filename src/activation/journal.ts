@@ -10,9 +10,15 @@ import type { PlanEntry } from "./plan.js";
 export interface Journal {
   /** Generation being activated, and what the profile must point at once all steps are done. */
   target: string;
+  /** The generation that was active before; where a failed or rolled-back activation returns. */
   previous: string | null;
   /** Profile generation number to make current at the end. */
   generationNumber: number;
+  /**
+   * This activation makes the generation link `generationNumber` itself (after writing the
+   * journal): a resumed run makes it if a kill came first, a reverted one removes it again.
+   */
+  addsGeneration?: boolean;
   steps: (PlanEntry & { done: boolean })[];
 }
 

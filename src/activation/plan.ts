@@ -1,9 +1,10 @@
 import type { ChangeClass, RecordedSetting } from "../components/component.js";
 import { component } from "../components/registry.js";
 import { readComponent, type ComponentMeta } from "../generation/metadata.js";
-import type { ServiceStatus } from "../services/manager.js";
+import type { ServiceManager, ServiceStatus } from "../services/manager.js";
 
-export type Action = "start" | "stop" | "restart" | "reload" | "runtime" | "none";
+/** `swap`: a new binary at the same path replaces the running one without dropping connections (the definition's binarySwap signals). */
+export type Action = "start" | "stop" | "restart" | "swap" | "reload" | "runtime" | "none";
 
 /** One service's part of a plan, with the reasons, e.g. `worker_processes: 1 → 2 (reload)`. */
 export interface PlanEntry {
@@ -65,6 +66,26 @@ export function diffComponent(from: ComponentMeta, to: ComponentMeta): { action:
   return { action: strongest(classes), why };
 }
 
+/** What a plan asks of the service manager: whether it can follow a binary swap. */
+export type SwapSupport = Pick<ServiceManager, "binarySwapUnsupported">;
+
+/**
+ * A restart that only a new binary at the same path needs becomes a swap where the service can
+ * replace its binary live and the manager follows it; otherwise `why` says why it restarts.
+ */
+function swapInstead(from: ComponentMeta, to: ComponentMeta, why: string[], manager: SwapSupport | undefined): "restart" | "swap" {
+  const newBinaryOnly = from.program.path === to.program.path && from.program.sha256 !== to.program.sha256 && diffComponent({ ...from, program: to.program }, to).action !== "restart";
+  if (!newBinaryOnly || !to.service.binarySwap) return "restart";
+  const unsupported = manager ? manager.binarySwapUnsupported(to.service) : "no service manager to ask";
+  if (unsupported !== undefined) {
+    why.push(`no binary swap: ${unsupported}`);
+    return "restart";
+  }
+  const i = why.findIndex((w) => w.startsWith("program: "));
+  if (i >= 0) why[i] = why[i]!.replace(/\(restart\)$/, `(swap: ${to.service.binarySwap.start} → ${to.service.binarySwap.drain} → ${to.service.binarySwap.stop}, no connection dropped)`);
+  return "swap";
+}
+
 /**
  * The plan from what runs now (`before`: service → the component store path it was started
  * with) to a generation's components (`after`): one entry per service. `statuses` lets a
@@ -73,7 +94,7 @@ export function diffComponent(from: ComponentMeta, to: ComponentMeta): { action:
  * @example makePlan(running, readSystem(next).components, statuses)
  *   // [{ service: "nginx", action: "reload", why: ["snippet shop.conf changed (reload)"] }]
  */
-export function makePlan(before: Record<string, string>, after: Record<string, string>, statuses: Map<string, ServiceStatus>): PlanEntry[] {
+export function makePlan(before: Record<string, string>, after: Record<string, string>, statuses: Map<string, ServiceStatus>, manager?: SwapSupport): PlanEntry[] {
   const plan: PlanEntry[] = [];
   for (const [service, from] of Object.entries(before)) {
     if (!(service in after)) plan.push({ service, action: "stop", why: ["no longer enabled by the host's roles"], from });
@@ -107,7 +128,9 @@ export function makePlan(before: Record<string, string>, after: Record<string, s
       diff.action = next.service.reloadSignal ? "reload" : "restart";
       diff.why.push(`no runtime interface (${diff.action})`);
     }
-    plan.push({ service, action: diff.action, why: diff.why, from, to });
+    const action: Action = diff.action === "restart" ? swapInstead(readComponent(from), next, diff.why, manager) : diff.action;
+    if (action === "restart" && hooks?.restartLoses) diff.why.push(`a restart: ${hooks.restartLoses}`);
+    plan.push({ service, action, why: diff.why, from, to });
   }
   return plan;
 }

@@ -8,7 +8,7 @@ import { importNvd } from "../vulnscan/nvd-import.js";
 import { indexFile } from "../vulnscan/paths.js";
 import { exposure } from "./exposure.js";
 
-const SAMPLE = path.resolve(import.meta.dirname, "../../../shared/data/nvd-sample/nvdcve-2.0-sample.json");
+const SAMPLE = path.resolve(import.meta.dirname, "../../test/fixtures/nvd-sample/nvdcve-2.0-sample.json");
 
 describe("the agent's vulnscan counts", () => {
   const root = mkdtempSync(path.join(os.tmpdir(), "congruent-exposure-"));
@@ -34,6 +34,9 @@ describe("the agent's vulnscan counts", () => {
     const first = await exposure(state, system, undefined);
     expect(first).toMatchObject({ generation: system, whitelisted: 0 });
     expect(first!.total).toBeGreaterThan(0); // Heartbleed among them
+    // The findings themselves go to the directory too (its CVE views need them, not only counts).
+    expect(first!.findings).toHaveLength(first!.total);
+    expect(first!.findings).toContainEqual({ cve: "CVE-2014-0160", score: expect.any(Number), package: "openssl-1.0.1f" });
     expect(await exposure(state, system, first)).toBe(first);
     const later = new Date(Date.now() + 5000);
     utimesSync(indexFile(cache), later, later);

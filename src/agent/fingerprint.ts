@@ -14,8 +14,8 @@ function stamp(file: string): string {
 
 /**
  * A cheap fingerprint of every input a build reads besides the description: the files of
- * the integration points, the programs the active generation runs, Congruent itself and its
- * CONGRUENT_* environment.
+ * the integration points, the files they include (as the active generation recorded them),
+ * the programs the active generation runs, Congruent itself and its CONGRUENT_* environment.
  * Stat only, no reading: an unchanged host costs the agent a 304 and these stats, no build.
  * A change it misses cannot happen without one of these stats changing.
  *
@@ -46,8 +46,10 @@ export function fingerprint(localRoot: string, active: string | null): string {
   }
   if (active) {
     for (const componentPath of Object.values(readSystem(active).components)) {
-      const program = readComponent(componentPath).program.path;
-      h.update(`program ${program} ${stamp(program)}\n`);
+      const meta = readComponent(componentPath);
+      h.update(`program ${meta.program.path} ${stamp(meta.program.path)}\n`);
+      // Files read from elsewhere (what a snippet includes), as the active generation recorded them.
+      for (const input of Object.values(meta.inputs)) for (const p of input.watch ?? []) h.update(`watch ${p} ${stamp(p)}\n`);
     }
   }
   return h.digest("hex");

@@ -14,6 +14,8 @@ import { agentDir, outbox, saved, type LastRun } from "./saved.js";
 import { exposure } from "./exposure.js";
 import { fingerprint } from "./fingerprint.js";
 import { inWindow } from "./window.js";
+import { checkWindow } from "../schema/window.js";
+import { describeIssue } from "../schema/issue.js";
 
 /** The two calls the agent makes; `DirectoryClient` provides them. */
 export interface DirectoryPort {
@@ -46,6 +48,8 @@ export interface ManageResult {
 
 const UNREACHABLE: ErrorCode = "E_DIRECTORY_UNREACHABLE";
 const isUnreachable = (error: unknown) => error instanceof CongruentError && error.code === UNREACHABLE;
+/** The directory is there but takes no report now (429): keep it for a later run, like an unreachable one. */
+const isLater = (error: unknown) => isUnreachable(error) || (error as { status?: number }).status === 429;
 const strip = (entries: PlanEntry[]) => entries.map(({ service, action, why }) => ({ service, action, why }));
 
 /** The host description file the build reads, made from what the directory served. */
@@ -102,6 +106,14 @@ export async function manageOnce(opts: ManageOptions): Promise<ManageResult> {
       return { report, delivered: await deliver(opts, report, log) };
     };
 
+    // The directory checks the window; one it stored before it did must not fail halfway through a switch.
+    const windowIssue = config.maintenanceWindow ? checkWindow(config.maintenanceWindow)[0] : undefined;
+    if (windowIssue) {
+      const error = `the directory's description is invalid: maintenanceWindow.${describeIssue(windowIssue)}; nothing was changed`;
+      log(`error: ${error}`);
+      return finish({ result: "failed", error });
+    }
+
     // Releases only move forward, unless an admin rolled the channel back on purpose.
     const applied = saved.release(opts.stateDir);
     if (release && applied && applied.channel === release.channel && release.number < applied.number && !config.rolledBack) {
@@ -117,7 +129,7 @@ export async function manageOnce(opts: ManageOptions): Promise<ManageResult> {
       log("nothing changed: no build");
       const known = await exposureOf(opts, active, last.exposure, warnings);
       if (known !== last.exposure) saved.saveLastRun(opts.stateDir, { ...last, exposure: known });
-      return finish({ result: "unchanged", services: await serviceStates(opts, active), ...counts(known) });
+      return finish({ result: "unchanged", services: await serviceStates(opts, active), ...counts(known, last.exposure) });
     }
 
     progress("build");
@@ -141,7 +153,8 @@ export async function manageOnce(opts: ManageOptions): Promise<ManageResult> {
       progress("activate");
       t = performance.now();
       const window = config.maintenanceWindow;
-      const defer = (entry: PlanEntry) => entry.action === "restart" && !opts.force && window !== null && !inWindow(now(), window);
+      // A restart waits for the host's window; a host without one waits for --force.
+      const defer = (entry: PlanEntry) => entry.action === "restart" && !opts.force && (window === null || !inWindow(now(), window));
       result = await activate({ stateDir: opts.stateDir, manager: opts.manager, target: built.generation, defer, healthTimeoutMs: opts.healthTimeoutMs, log: (line) => (progress(line), log(line)) });
       lap("activate", t);
     } catch (error) {
@@ -156,7 +169,7 @@ export async function manageOnce(opts: ManageOptions): Promise<ManageResult> {
     const known = await exposureOf(opts, result.generation, last?.exposure, warnings);
     saved.saveLastRun(opts.stateDir, { etag: description!.etag, fingerprint: fingerprint(opts.localDir, result.generation), generation: result.generation, deferred: result.deferred.length, exposure: known });
     return finish({
-      ...counts(known),
+      ...counts(known, last?.exposure),
       result: result.deferred.length > 0 ? "deferred" : result.result === "unchanged" ? "unchanged" : "switched",
       generation: result.generation,
       plan: strip(result.plan),
@@ -177,7 +190,9 @@ async function exposureOf(opts: ManageOptions, generation: string, last: LastRun
   }
 }
 
-const counts = (e: LastRun["exposure"]) => (e ? { vulnerabilities: { total: e.total, whitelisted: e.whitelisted } } : {});
+/** The counts in every report; the findings themselves only when they were found anew (the directory keeps the last ones). */
+const counts = (e: LastRun["exposure"], before: LastRun["exposure"]) =>
+  e ? { vulnerabilities: { total: e.total, whitelisted: e.whitelisted, ...(e.findings && e !== before ? { findings: e.findings } : {}) } } : {};
 
 async function serviceStates(opts: ManageOptions, generation: string | null): Promise<Report["services"]> {
   if (!generation) return [];
@@ -192,9 +207,9 @@ async function deliver(opts: ManageOptions, report: Report, log: (line: string) 
     await opts.directory.postReport(opts.hostName, report);
     return true;
   } catch (error) {
-    if (!isUnreachable(error)) throw error;
+    if (!isLater(error)) throw error;
     outbox.put(opts.stateDir, report);
-    log("warning: report kept in the outbox until the directory is reachable");
+    log(`warning: report kept in the outbox until the directory takes it (${(error as Error).message})`);
     return false;
   }
 }
@@ -206,7 +221,7 @@ async function flushOutbox(opts: ManageOptions, log: (line: string) => void): Pr
       await opts.directory.postReport(opts.hostName, report);
       outbox.remove(file);
     } catch (error) {
-      if (isUnreachable(error)) return;
+      if (isLater(error)) return;
       log(`warning: dropping an undeliverable report (${(error as Error).message})`);
       outbox.remove(file);
     }

@@ -5,9 +5,13 @@ export interface UnitValues {
   node: string;
   cli: string;
   state: string;
+  /** The store engine (embedded or nix). */
+  store: string;
   local: string;
   directory: string;
   tokenFile: string;
+  /** CA file for the directory's certificate ($CONGRUENT_CA in the unit); empty for the system's CAs. */
+  ca: string;
   name: string;
 }
 

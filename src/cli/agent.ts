@@ -2,14 +2,17 @@ import type { Command } from "commander";
 import { hostname } from "node:os";
 import path from "node:path";
 import { CongruentError } from "../errors.js";
-import { HEALTH_HELP, healthTimeoutMs, localDir, report, stateDir } from "./common.js";
-import { DIRECTORY_HELP, directoryUrl, readToken } from "./directory-client.js";
+import { engineName, HEALTH_HELP, healthTimeoutMs, localDir, openStateStore, report, stateDir, STORE_HELP } from "./common.js";
+import { CA_HELP, DIRECTORY_HELP, directoryUrl, readCa, readToken } from "./directory-client.js";
+import { HOST_TOKEN_PREFIX, isHostToken } from "../directory/tokens.js";
 
 interface ManageCliOptions {
   directory?: string;
   tokenFile?: string;
+  ca?: string;
   name?: string;
   state?: string;
+  store?: string;
   local?: string;
   once?: boolean;
   force?: boolean;
@@ -26,17 +29,29 @@ const seconds = (value: string, flag: string) => {
   return n;
 };
 
+/**
+ * The host's token. Any other token (the admin token, which the README's admin examples put in
+ * $CONGRUENT_TOKEN) is refused before a request is made: an agent never runs with admin rights.
+ */
+function hostToken(opts: ManageCliOptions): string {
+  const token = readToken(opts);
+  if (!isHostToken(token)) {
+    const from = opts.tokenFile ?? "$CONGRUENT_TOKEN";
+    throw new CongruentError("E_DIRECTORY_TOKEN", `${from}: not a host token (host tokens start with "${HOST_TOKEN_PREFIX}"; is it the admin token?); give the agent its host's token: congruent host token NAME --token-out FILE`);
+  }
+  return token;
+}
+
 /** One run under a watchdog that ends it when no step makes progress for `watchdogS`. */
 async function runOnce(opts: ManageCliOptions): Promise<number> {
   const state = stateDir(opts);
   const name = opts.name ?? hostname().split(".")[0]!;
   const { DirectoryClient } = await import("../directory/client.js");
-  const { openStore } = await import("../store/index.js");
   const { openServiceManager } = await import("../services/index.js");
   const { manageOnce } = await import("../agent/manage.js");
   const { outbox } = await import("../agent/saved.js");
   const log = opts.json ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
-  const directory = new DirectoryClient({ url: directoryUrl(opts), token: readToken(opts) });
+  const directory = new DirectoryClient({ url: directoryUrl(opts), token: hostToken(opts), ca: readCa(opts) });
 
   const watchdogMs = seconds(opts.watchdog, "--watchdog") * 1000;
   let step = "start";
@@ -61,7 +76,7 @@ async function runOnce(opts: ManageCliOptions): Promise<number> {
       stateDir: state,
       localDir: localDir(opts),
       directory,
-      store: openStore({ stateDir: state }),
+      store: await openStateStore(opts),
       manager: await openServiceManager({ stateDir: state }),
       force: opts.force,
       healthTimeoutMs: healthTimeoutMs(opts),
@@ -87,9 +102,11 @@ export function registerAgent(program: Command): void {
     .command("manage")
     .description("the agent: fetch this host's description from the directory, build, switch, report")
     .option("--directory <url>", DIRECTORY_HELP)
-    .option("--token-file <file>", "this host's token (default $CONGRUENT_TOKEN)")
+    .option("--token-file <file>", "this host's token (default $CONGRUENT_TOKEN); the admin token is refused")
+    .option("--ca <file>", CA_HELP)
     .option("--name <host>", "this host's name in the directory (default the short host name)")
     .option("--state <dir>", "state directory (default $CONGRUENT_STATE or /var/lib/congruent)")
+    .option("--store <engine>", STORE_HELP)
     .option("--local <dir>", "root of the integration points (default $CONGRUENT_LOCAL or /etc/local)")
     .option("--once", "one run, then exit (what the systemd timer does)")
     .option("--force", "apply restarts now, even outside the maintenance window, and try again a generation whose activation failed")
@@ -106,14 +123,20 @@ build, unless an integration-point file or a program changed); build; switch, wh
 restart outside the host's maintenance window is deferred (reported, shown as pending by
 'congruent host show') and reload/runtime/none apply at once; report to the directory.
 If the directory is unreachable, the last saved description is used and the report waits
-in <state>/agent/outbox/. A release older than the one the host runs is refused unless an
+in <state>/agent/outbox/ (so does a report the directory refuses for now: HTTP 429). On the
+first run there is no saved description: the run changes nothing and exits 1
+(E_DIRECTORY_UNREACHABLE); the timer's next run tries again. A host without a maintenance
+window defers every restart until a run with --force. A release older than the one the host runs is refused unless an
 admin rolled the channel back. Runs never overlap (the state lock; a killed run's lock is
 taken over). Agents only pull: no inbound access to the host is needed.
 
 Exit status: 0 switched, unchanged or deferred; 1 failed or stale input; 3 watchdog.
 
+The token must be the host's own (congruent host add/token); the admin token is refused.
+Over https, the directory's certificate must be trusted: by the system's CAs, or by --ca.
+
 Example:
-  congruent manage --once --directory https://directory.example:8470 --token-file /etc/congruent/token`,
+  congruent manage --once --directory https://directory.example:8470 --token-file /etc/congruent/token --ca /etc/congruent/ca.pem`,
     )
     .action(async (opts: ManageCliOptions) => {
       const splay = seconds(opts.splay, "--splay");
@@ -136,17 +159,19 @@ Example:
     .option("--unit-dir <dir>", "where to write the units", "/etc/systemd/system")
     .option("--directory <url>", DIRECTORY_HELP)
     .option("--token-file <file>", "this host's token file", "/etc/congruent/token")
+    .option("--ca <file>", "the CA file the agent trusts the directory's certificate by (written into the unit as $CONGRUENT_CA)")
     .option("--name <host>", "this host's name in the directory (default the short host name)")
     .option("--state <dir>", "state directory (default $CONGRUENT_STATE or /var/lib/congruent)")
+    .option("--store <engine>", STORE_HELP)
     .option("--local <dir>", "root of the integration points (default $CONGRUENT_LOCAL or /etc/local)")
     .option("--no-enable", "write the units only; do not run systemctl")
     .option("--json", "print {written: [...], enabled} as JSON")
-    .action(async (opts: { unitDir: string; directory?: string; tokenFile: string; name?: string; state?: string; local?: string; enable: boolean; json?: boolean }) => {
+    .action(async (opts: { unitDir: string; directory?: string; tokenFile: string; ca?: string; name?: string; state?: string; store?: string; local?: string; enable: boolean; json?: boolean }) => {
       const { installUnits } = await import("../agent/install.js");
       const out = await installUnits({
         unitDir: opts.unitDir,
         enable: opts.enable,
-        values: { node: process.execPath, cli: path.resolve(process.argv[1]!), state: stateDir(opts), local: localDir(opts), directory: directoryUrl(opts), tokenFile: path.resolve(opts.tokenFile), name: opts.name ?? hostname().split(".")[0]! },
+        values: { node: process.execPath, cli: path.resolve(process.argv[1]!), state: stateDir(opts), store: await engineName(opts), local: localDir(opts), directory: directoryUrl(opts), tokenFile: path.resolve(opts.tokenFile), ca: opts.ca ? path.resolve(opts.ca) : "", name: opts.name ?? hostname().split(".")[0]! },
       });
       report(opts.json, out, () => [`wrote ${out.written.join(", ")}`, out.enabled ? "enabled congruent-manage.timer" : `timer not enabled: ${out.why}`].join("\n"));
     });

@@ -7,6 +7,7 @@ import { registerDirectory } from "./directory.js";
 import { registerUserscan } from "./userscan.js";
 import { registerVulnscan } from "./vulnscan.js";
 import { registerMigrate } from "./migrate.js";
+import { registerProfile } from "./profile.js";
 
 const program = new Command("congruent")
   .description(
@@ -26,6 +27,7 @@ Environment:
   CONGRUENT_STATE   state directory (default /var/lib/congruent): store, profiles, gcroots, services
   CONGRUENT_LOCAL   integration points root (default /etc/local)
   CONGRUENT_SERVICE_MANAGER  s6 | systemd | auto (default auto: systemd when it is PID 1)
+  CONGRUENT_STORE   embedded | nix (default embedded): the store build, switch, gc, manage and profile use
 
 Exit status: 0 on success; 1 with a one-line error on stderr otherwise.
 Errors are documented in docs/errors.md.`,
@@ -46,6 +48,7 @@ registerDirectory(program);
 registerUserscan(program);
 registerVulnscan(program);
 registerMigrate(program);
+registerProfile(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -121,7 +121,7 @@ ${ENV_HELP}`,
     .requiredOption("--inventory <file>", "an inventory written by 'migrate inventory --out' (or its --json output)")
     .requiredOption("--out <dir>", "directory to write the plan into (created; its local/<component>/ directories are replaced)")
     .option("--no-build", "write the plan without building it (exit status then says nothing about the build)")
-    .option("--json", "print plan.json: {format, host, description, snippets[], leftOut[], secrets[], data[], directories[], deployments[], accounts[], review[], blockers[], problems[], build}")
+    .option("--json", "print plan.json: {format, host, description, snippets[], leftOut[], secrets[], data[], directories[], deployments[], accounts[], review[], blockers[], profiles[], problems[], build}")
     .addHelpText(
       "after",
       `
@@ -136,15 +136,16 @@ Writes into --out:
   local/memcached/memcached.json from /etc/conf.d/memcached
   plan.json                      all of the above, plus what was left out and why, secrets to
                                  carry over (named with file:line, values never copied), the
-                                 divergent data to carry over with sizes, and the blockers
+                                 divergent data to carry over with sizes, the blockers, and a
+                                 user profile for each home that links the system's python or
+                                 libc (what goes in it, by its legacy package)
   carry-over.list                the paths to copy as they are, one a line (rsync -a
                                  --files-from): data, homes, hand-copied applications, host keys,
                                  unmanaged files, and the certificates and content the migrated
                                  configuration reads or serves
-Copy local/ to the new host's /etc/local/ and host.json to the directory.
-
   directories.list               directories the migrated configuration creates things in
                                  (the parent of a proxy_cache_path): make them on the new host
+Copy local/ to the new host's /etc/local/ and host.json to the directory, then the carry-over.
 Accounts to create, applications to deploy again and configuration to review are in plan.json;
 /etc/passwd, /etc/group, the host name, init scripts and conf.d are never in carry-over.list.
 

@@ -1,7 +1,7 @@
 import path from "node:path";
 import type { Command } from "commander";
 import { CongruentError } from "../errors.js";
-import { report, stateDir, type StateOptions } from "./common.js";
+import { engineName, openStateStore, report, stateDir, STORE_HELP, type StateOptions, type StoreOptions } from "./common.js";
 
 interface JsonOptions extends StateOptions {
   json?: boolean;
@@ -115,8 +115,9 @@ Examples:
     .command("gc")
     .description("delete every store path that no gc root reaches")
     .option("--dry-run", "print what would be deleted, delete nothing")
-    .option("--json", 'print {"deleted": [...], "kept": [...]} as JSON')
+    .option("--json", 'print {"deleted": [...], "kept": [...]} as JSON (with the nix engine also "collector": "nix")')
     .option("--state <dir>", STATE_HELP)
+    .option("--store <engine>", STORE_HELP)
     .addHelpText(
       "after",
       `
@@ -128,9 +129,21 @@ through recorded references is kept; everything else is deleted. gc also removes
 what interrupted adds left behind (temp entries older than five minutes, orphan
 metadata).
 
-To let an old generation go, delete its <state>/profiles/system-<N>-link first.`,
+To let an old generation go, delete its <state>/profiles/system-<N>-link first.
+
+With --store nix, collection is Nix's own: 'congruent gc' deletes nothing and says so. Run
+'nix-store --gc' (every generation of the system profile /nix/var/nix/profiles/system and
+of every user profile is one of its roots; 'nix-env -p PROFILE --delete-generations N'
+lets one go).`,
     )
-    .action(async (opts: JsonOptions & { dryRun?: boolean }) => {
+    .action(async (opts: JsonOptions & StoreOptions & { dryRun?: boolean }) => {
+      if ((await engineName(opts)) === "nix") {
+        const store = await openStateStore(opts);
+        const message = `the nix engine leaves collection to Nix: run 'nix-store --gc' (the generations in ${store.profilesDir} are its roots)`;
+        report(opts.json, { deleted: [], kept: [], collector: "nix", message }, () => message);
+        return;
+      }
+      await openStateStore(opts);
       const { collectGarbage } = await import("../store/gc.js");
       const { withLock } = await import("../store/lock.js");
       // Under the state lock: a switch between build and profile link must not lose its generation.

@@ -45,7 +45,7 @@ export function registerUserscan(program: Command): void {
     .option("--store-root <dir>", "the store is a chroot store rooted at DIR, as with 'nix-store --store DIR': paths are looked up under DIR and --gcroots-dir defaults to DIR/nix/var/nix/gcroots")
     .option("--cache <file>", "remember each file's references by device, inode, size, mtime and ctime; unchanged files are not read again")
     .option("--list", "print the references found, register and remove no roots")
-    .option("--json", "print the result as JSON: references, rootsAdded, rootsRemoved, unreadable, warnings, counts")
+    .option("--json", "print the result as JSON: references, rootsAdded, rootsRemoved, unreadable, warnings, counts, reader")
     .option("--exclude <glob>", "skip files and directories matching GLOB (repeatable)", collect, [])
     .option("--exclude-from <file>", "read --exclude globs from FILE, one a line ('#' starts a comment)")
     .option("--unzip <glob>", "also scan the members of zip archives (zip, jar, whl, egg) matching GLOB (repeatable)", collect, [])
@@ -73,6 +73,11 @@ kept. gzip files (by their magic bytes) are inflated and scanned; the quick chec
 does not apply to archive contents. Symlinks are not followed; their targets are
 checked. Concurrent runs with the same --cache wait for each other (a lock file
 next to the cache, with the owner's PID; a lock of a dead process is broken).
+
+Files are walked, stat'ed and read by a native reader (C, built by npm ci) where it
+was built, else by the TypeScript one: the same results and cache file, slower.
+CONGRUENT_USERSCAN_NATIVE=0 turns the native reader off; --json's "reader" says
+which one ran.
 
 Exit status: 0 all is well; 1 some files could not be read (listed on stderr, the
 rest is done); 2 a hard error (bad arguments, cache lock, roots not writable).

@@ -28,7 +28,7 @@ export function registerVulnscan(program: Command): void {
     .argument("[path...]", "store paths, or links into the store (./result, a profile); their closure is scanned")
     .option("--system", "scan the active generation (<state>/profiles/system) and its closure")
     .option("--gc-roots", "scan everything the store's gc roots reach")
-    .option("--profile <profile>", "scan a profile: a path, or a name under <state>/profiles (repeatable)", collect)
+    .option("--profile <profile>", "scan a profile: a name under <state>/profiles (system, per-user/<user>/profile) or a path (repeatable)", collect)
     .option("--store-dir <dir>", "the store the paths are in (default: /nix/store for paths there, else <state>/store); /nix/store is read with nix-store -qR")
     .option("--whitelist <file>", "vulnix-format TOML whitelist (repeatable; rules of all files apply)", collect)
     .option("--json", "print a JSON list of {name, pname, version, path, affected_by[], whitelisted[], cvss{}, advisories[]}")

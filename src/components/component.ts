@@ -77,6 +77,11 @@ export interface TrackedInput {
   /** Content hash (any stable string). */
   hash: string;
   change: ChangeClass;
+  /**
+   * Files and directories outside the integration points this input was read from (a file a
+   * snippet includes): the agent stats them to tell an unchanged host from one to build.
+   */
+  watch?: string[];
 }
 
 /** The identity of a program a component runs: a new binary is a new generation. */
@@ -129,6 +134,8 @@ export interface Component {
     /** Text of the README.txt the build links into the integration point. */
     readme: string;
   };
+  /** What a restart costs beyond the pause, where the software makes it known: plans say it (memcached: the cache is emptied). */
+  restartLoses?: string;
   /** What a change of the rendered service definition or program needs (default restart). */
   render(ctx: RenderContext): Promise<Rendered>;
   /**
@@ -141,6 +148,20 @@ export interface Component {
    * checks them itself in render/validate and names `ctx.settingSource(key)` on error.
    */
   openSettings?: boolean;
+  /**
+   * What can be known of an open setting without the program (name syntax, names the platform
+   * owns, one line): the host schema runs it wherever a description is written (the directory
+   * too), so only what needs the program (its catalogue, its parser) is left to the build.
+   * Returns a message when the setting is refused.
+   */
+  checkOpenSetting?(name: string, value: number | string | boolean): string | undefined;
+  /**
+   * A rule across settings (e.g. memcached's item size at most half of its memory): the setting
+   * it is about and why, when broken. Called with the effective values by the build, and with
+   * one layer's values (a host's settings, a release's defaults) by the host schema: a rule
+   * whose settings are not all there is not judged.
+   */
+  checkSettings?(values: Record<string, number | string | boolean>): { setting: string; message: string } | undefined;
 
   /**
    * Make the divergent places the service needs before it starts (data directory, `initdb`,

@@ -90,12 +90,19 @@ export function effective(ctx: Pick<RenderContext, "settings" | "local" | "setti
       where[key] = at(key);
     }
   }
-  // memcached refuses an item size above half its memory; say so before it does.
-  if (sizeBytes(String(values.max_item_size))! > (Number(values.memory) * 1024 * 1024) / 2) {
+  const tooBig = itemSizeProblem(values);
+  if (tooBig) {
     const code = where.max_item_size?.includes(CONFIG_FILE) ? "E_LOCAL_INVALID" : "E_HOST_INVALID";
-    throw new CongruentError(code, `${where.max_item_size}: max_item_size ${values.max_item_size} is more than half of memory (${values.memory} MB); memcached refuses that`);
+    throw new CongruentError(code, `${where.max_item_size}: max_item_size ${tooBig.message}`);
   }
   return values;
+}
+
+/** memcached refuses an item size above half its memory; say so before it does. */
+function itemSizeProblem(values: Values): { setting: string; message: string } | undefined {
+  if (values.memory === undefined || values.max_item_size === undefined) return undefined;
+  if (sizeBytes(String(values.max_item_size))! <= (Number(values.memory) * 1024 * 1024) / 2) return undefined;
+  return { setting: "max_item_size", message: `${values.max_item_size} is more than half of memory (${values.memory} MB); memcached refuses that` };
 }
 
 /** memcached's argv: foreground, no UDP; the supervisor runs it as user memcache. */
@@ -142,7 +149,9 @@ export const memcached: Component = {
   name: "memcached",
   description: "memcached object cache; memory, connections, port, … from /etc/local/memcached/memcached.json (every change restarts)",
   settings: SETTINGS,
+  checkSettings: itemSizeProblem,
   integrationPoint: { accepts: (name) => name === CONFIG_FILE, readme: README },
+  restartLoses: "the cache is emptied (memcached keeps items only in memory)",
 
   async render(ctx) {
     const binary = findProgram("memcached", process.env.CONGRUENT_MEMCACHED, "memcached");
@@ -156,7 +165,7 @@ export const memcached: Component = {
       // The file's effect is in the settings above; a change that changes no value needs nothing.
       inputs: Object.fromEntries(ctx.local.map((f) => [`file:${f.name}`, { label: f.name, hash: createHash("sha256").update(f.contents).digest("hex"), change: "none" as const }])),
       program: programIdentity(binary, ["-V"], (out) => out.match(/memcached (\S+)/)?.[1]),
-      service: { name: "memcached", command: commandLine(binary, values), user: "memcache", stopSignal: "TERM" },
+      service: { name: "memcached", command: commandLine(binary, values), user: "memcache", stopSignal: "TERM", writablePaths: [] },
     };
   },
 

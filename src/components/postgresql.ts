@@ -1,13 +1,13 @@
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, chmodSync, chownSync } from "node:fs";
-import os from "node:os";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, chmodSync, chownSync } from "node:fs";
 import path from "node:path";
 import { CongruentError } from "../errors.js";
 import { dir, file } from "../store/tree.js";
 import { removeTree } from "../store/nar.js";
 import type { NarNode } from "../store/nar.js";
 import type { Component, InputError, LiveContext, RecordedSetting, RenderContext } from "./component.js";
+import { sharedScratchDir } from "../generation/scratch.js";
 import { programIdentity } from "./program.js";
 import { changeClass, parameterLookup, type PgParameter } from "./support/pg-catalogue.js";
 import { hasLocale, installedLocales } from "./support/locales.js";
@@ -77,6 +77,22 @@ function serverBin(roleList: string[]): string {
   const newest = installed.sort((a, b) => Number(b) - Number(a))[0];
   if (!newest) throw new CongruentError("E_PROGRAM_MISSING", "PostgreSQL server programs not found under /usr/lib/postgresql; install the Debian package postgresql");
   return path.join(root, newest, "bin");
+}
+
+// PostgreSQL's own rule for a parameter name (guc-file.l), extensions' `prefix.name` included.
+const PARAMETER_NAME = /^[a-z_][a-z0-9_$]*(\.[a-z_][a-z0-9_$]*)*$/;
+
+/**
+ * What is wrong with `settings.postgresql.<key>` without asking the server: its name's syntax,
+ * a parameter the platform sets, a value on one line. Whether the server knows the name and
+ * takes the value is checked by the build, against the server's catalogue and parser.
+ */
+function parameterProblem(key: string, value: number | string | boolean): string | undefined {
+  const name = key.toLowerCase();
+  if (!PARAMETER_NAME.test(name)) return "not a PostgreSQL parameter name";
+  if (name in OWNED) return `${name} is set by the platform and cannot be changed here`;
+  if (/[\r\n\0]/.test(String(value))) return "a value must be one line";
+  return undefined;
 }
 
 const isConf = (f: { name: string }) => f.name.endsWith(".conf") && !f.name.startsWith(".");
@@ -174,7 +190,7 @@ const clusterDir = (live: LiveContext) => path.join(live.dataDir, major(live.met
  * parameter, not the file: map them back to where that parameter was set.
  */
 function checkValues(bin: string, dirPath: string, occurrences: Occurrence[]): InputError[] {
-  const scratch = mkdtempSync(path.join(os.tmpdir(), "congruent-pgcheck-"));
+  const scratch = sharedScratchDir("pgcheck-");
   try {
     chmodSync(scratch, 0o755);
     cpSync(dirPath, path.join(scratch, "conf"), { recursive: true });
@@ -223,6 +239,7 @@ export const postgresql: Component = {
   description: "PostgreSQL server; parameters from settings.postgresql and /etc/local/postgresql/*.conf, checked against the server's catalogue",
   settings: {},
   openSettings: true,
+  checkOpenSetting: parameterProblem,
   integrationPoint: { accepts: (name) => isConf({ name }) || name === ROLES_FILE, readme: README },
 
   async render(ctx) {
@@ -257,6 +274,7 @@ export const postgresql: Component = {
         name: "postgresql",
         command: [path.join(bin, "postgres"), "-D", path.join(ctx.dataDir, major(program.version)), "-c", `config_file=${ctx.configLink}/postgresql.conf`],
         user: SERVER_USER,
+        writablePaths: [ctx.dataDir, ctx.runtimeDir],
         reloadSignal: "HUP",
         // SIGINT is PostgreSQL's "fast" shutdown; TERM ("smart") would wait for every client to leave.
         stopSignal: "INT",

@@ -37,7 +37,7 @@ describe("DirectoryClient", () => {
     expect(error).toBeInstanceOf(DirectoryHttpError);
     expect(error).toMatchObject({ code: "E_DIRECTORY_HTTP", status: 400, serverCode: "E_DIRECTORY_INVALID", field: "resourceGroup" });
     expect((error as Error).message).toMatch(new RegExp(`^POST ${url}/v1/hosts: HTTP 400: resourceGroup: `));
-    expect(await c.health()).toEqual({ status: "ok", schemaVersion: 3 });
+    expect(await c.health()).toEqual({ status: "ok", schemaVersion: 5 });
     await c.createResourceGroup({ name: "acme" });
     const { token } = await c.createHost({ name: "web1", resourceGroup: "acme" });
     const agent = new DirectoryClient({ url, token });

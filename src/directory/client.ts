@@ -2,6 +2,7 @@ import type { z } from "zod";
 import type { FleetReport } from "../migrate/report.js";
 import type { Inventory } from "../migrate/types.js";
 import type * as api from "./api.js";
+import type { HostSchemaDescription } from "../schema/describe.js";
 import { STATUS_CODES } from "node:http";
 import { CongruentError } from "../errors.js";
 import { httpRequest, type Answer } from "./http-request.js";
@@ -16,6 +17,8 @@ export interface DirectoryClientOptions {
   token: string;
   /** Per request; on expiry the directory counts as unreachable (default 10 000). */
   timeoutMs?: number;
+  /** PEM certificate(s) of the CA that signed the directory's certificate (`--ca FILE`), trusted instead of the system's. */
+  ca?: Buffer;
 }
 
 /** The directory answered with an error status. */
@@ -30,6 +33,15 @@ export class DirectoryHttpError extends CongruentError {
   ) {
     super("E_DIRECTORY_HTTP", message);
   }
+}
+
+/** Returned once, at creation: the only time a viewer token is visible. */
+export interface ViewerTokenCreated {
+  id: string;
+  name: string;
+  role: "viewer";
+  createdAt: string;
+  token: string;
 }
 
 export type ConfigResult = { status: 200; etag: string; config: api.HostConfig } | { status: 304 };
@@ -48,11 +60,13 @@ export class DirectoryClient {
   readonly url: string;
   private readonly token: string;
   private readonly timeoutMs: number;
+  private readonly ca?: Buffer;
 
   constructor(opts: DirectoryClientOptions) {
     this.url = opts.url.replace(/\/+$/, "");
     this.token = opts.token;
     this.timeoutMs = opts.timeoutMs ?? 10_000;
+    this.ca = opts.ca;
   }
 
   /** One request; returns the answer for 2xx and 304, throws otherwise. */
@@ -62,10 +76,11 @@ export class DirectoryClient {
     if (body !== undefined) all["content-type"] = "application/json";
     let res: Answer;
     try {
-      res = await httpRequest(method, url, all, body === undefined ? undefined : JSON.stringify(body), this.timeoutMs);
+      res = await httpRequest(method, url, all, body === undefined ? undefined : JSON.stringify(body), this.timeoutMs, this.ca);
     } catch (error) {
       const e = error as NodeJS.ErrnoException;
-      const why = e.name === "TimeoutError" ? `no answer within ${this.timeoutMs} ms` : (e.code ?? e.message);
+      const untrusted = /CERT|SELF_SIGNED|VERIFY|ERR_TLS/.test(e.code ?? "");
+      const why = e.name === "TimeoutError" ? `no answer within ${this.timeoutMs} ms` : untrusted ? `${e.code}: its TLS certificate is not trusted; pass --ca FILE with the CA that signed it` : (e.code ?? e.message);
       throw new CongruentError("E_DIRECTORY_UNREACHABLE", `${method} ${url}: directory unreachable (${why})`);
     }
     if ((res.status >= 200 && res.status < 300) || res.status === 304) return res;
@@ -122,7 +137,7 @@ export class DirectoryClient {
     return this.json("POST", "/v1/hosts", host);
   }
 
-  listHosts(filter: { resourceGroup?: string; channel?: string } = {}): Promise<api.Host[]> {
+  listHosts(filter: { resourceGroup?: string; channel?: string } = {}): Promise<api.HostListItem[]> {
     const q = new URLSearchParams(Object.entries(filter).filter((e): e is [string, string] => e[1] !== undefined)).toString();
     return this.json("GET", `/v1/hosts${q ? `?${q}` : ""}`);
   }
@@ -145,8 +160,9 @@ export class DirectoryClient {
     return this.json("POST", `/v1/hosts/${enc(name)}/token`);
   }
 
-  listReports(host: string, limit = 20): Promise<api.StoredReport[]> {
-    return this.json("GET", `/v1/hosts/${enc(host)}/reports?limit=${limit}`);
+  /** Newest first; `before` (a report id) pages back through the host's history. */
+  listReports(host: string, limit = 20, before?: number): Promise<api.StoredReport[]> {
+    return this.json("GET", `/v1/hosts/${enc(host)}/reports?limit=${limit}${before === undefined ? "" : `&before=${before}`}`);
   }
 
   createChannel(channel: In<"ChannelCreate">): Promise<api.Channel> {
@@ -177,8 +193,40 @@ export class DirectoryClient {
     return this.json("POST", `/v1/channels/${enc(channel)}/rollback`, body);
   }
 
+  /** Give the rollout's release to everyone without waiting for its canaries (`channel continue`). */
+  continueRollout(channel: string): Promise<api.ChannelStatus> {
+    return this.json("POST", `/v1/channels/${enc(channel)}/continue`);
+  }
+
+  pause(channel: string): Promise<api.ChannelStatus> {
+    return this.json("POST", `/v1/channels/${enc(channel)}/pause`, {});
+  }
+
+  resume(channel: string): Promise<api.ChannelStatus> {
+    return this.json("POST", `/v1/channels/${enc(channel)}/resume`, {});
+  }
+
   channelStatus(channel: string): Promise<api.ChannelStatus> {
     return this.json("GET", `/v1/channels/${enc(channel)}/status`);
+  }
+
+  /** The host schema the directory checks descriptions against (roles, components, settings). */
+  schema(): Promise<HostSchemaDescription> {
+    return this.json("GET", "/v1/schema");
+  }
+
+  // --- viewer tokens (read-only: the dashboard, GET on /v1) ---
+
+  createViewerToken(name?: string): Promise<ViewerTokenCreated> {
+    return this.json("POST", "/v1/tokens", { viewer: true, ...(name ? { name } : {}) });
+  }
+
+  listTokens(): Promise<{ id: string; name: string; role: "viewer"; createdAt: string }[]> {
+    return this.json("GET", "/v1/tokens");
+  }
+
+  async removeToken(idOrName: string): Promise<void> {
+    await this.send("DELETE", `/v1/tokens/${enc(idOrName)}`);
   }
 
   // --- migration assessment (legacy hosts: not directory hosts) ---

@@ -1,5 +1,7 @@
+import type { EventEmitter } from "node:events";
 import type { ConfigCache } from "./config.js";
 import type { DirectoryMetrics } from "./metrics.js";
+import type { RateLimiter } from "./rate-limit.js";
 import type { RetentionPolicy, Storage } from "./storage.js";
 
 /** What every route file gets from `buildDirectory`. */
@@ -7,10 +9,13 @@ export interface DirectoryContext {
   storage: Storage;
   cache: ConfigCache;
   metrics: DirectoryMetrics;
+  /** Applied to a host's reports with every report it sends. */
   retention: RetentionPolicy;
-  /** Prune a host's reports on every N-th report it sends (the first one after start included). */
-  pruneEvery: number;
+  /** How fast each host may send reports (429 beyond). */
+  reportLimiter: RateLimiter;
   now(): Date;
+  /** `report` (a StoredReport) after each stored report: the dashboard's live updates listen. */
+  events: EventEmitter;
 }
 
 declare module "fastify" {

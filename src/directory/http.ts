@@ -10,6 +10,7 @@ export const httpStatus: Partial<Record<ErrorCode, number>> = {
   E_DIRECTORY_INVALID: 400,
   E_DIRECTORY_NOT_FOUND: 404,
   E_DIRECTORY_CONFLICT: 409,
+  E_DIRECTORY_RATE_LIMITED: 429,
 };
 
 /** An error for one request; `field` names the offending field of the body or query (400). */

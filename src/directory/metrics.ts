@@ -36,6 +36,7 @@ export function createMetrics(storage: Storage, now: () => Date = () => new Date
   });
   const exposed = new Gauge({ name: "congruent_directory_hosts_vulnerable", help: "Hosts whose latest vulnscan counts have open findings", registers: [registry] });
   const reports = new Counter({ name: "congruent_directory_reports_total", help: "Reports received, by result", labelNames: ["result"], registers: [registry] });
+  const refused = new Counter({ name: "congruent_directory_reports_rate_limited_total", help: "Reports refused (429) because their host sent faster than its rate", registers: [registry] });
   const latency = new Histogram({
     name: "congruent_directory_http_request_duration_seconds",
     help: "Request latency by route and status",
@@ -81,6 +82,7 @@ export function createMetrics(storage: Storage, now: () => Date = () => new Date
     registry,
     refresh,
     countReport: (result: string) => reports.inc({ result }),
+    countRefusedReport: () => refused.inc(),
     observe: (method: string, route: string, status: number, seconds: number) => latency.observe({ method, route, status: String(status) }, seconds),
   };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { etagMatches, mergeSettings } from "./config.js";
-import { applyReport, canaryScore, effectiveRelease, pickCanaries, promote } from "./rollout.js";
+import { applyReport, canaryScore, continueRollout, effectiveRelease, pickCanaries, promote } from "./rollout.js";
 import { parseListen } from "./serve.js";
 import type { ChannelRecord } from "./storage.js";
 
@@ -33,11 +33,28 @@ describe("rollout rules", () => {
   it("a report counts only for a canary and the rollout's release", () => {
     const c = promote(channel, 2, 100, [], "t");
     const canary = { ...c, rollout: { ...c.rollout!, state: "canary" as const, canaryHosts: ["a", "b"] } };
-    const ok = (host: string, number: number) => applyReport(canary, host, { result: "unchanged", release: { channel: "stable", number } } as never);
+    const ok = (host: string, number: number) => applyReport(canary, host, { result: "unchanged", release: { channel: "stable", number }, deferred: [] } as never);
     expect(ok("z", 2)).toBeNull();
     expect(ok("a", 1)).toBeNull();
     expect(ok("a", 2)?.rollout).toMatchObject({ state: "canary", succeeded: ["a"] });
-    expect(applyReport(canary, "b", { result: "stale", release: { channel: "stable", number: 2 } } as never)?.rollout).toMatchObject({ state: "halted", failed: [{ host: "b", error: "stale" }] });
+    expect(applyReport(canary, "b", { result: "stale", release: { channel: "stable", number: 2 }, deferred: [] } as never)?.rollout).toMatchObject({ state: "halted", failed: [{ host: "b", error: "stale" }] });
+  });
+
+  it("a canary that deferred a restart waits; it succeeds once it applied everything; an admin may continue", () => {
+    const c = promote(channel, 2, 100, [], "t");
+    const canary: ChannelRecord = { ...c, rollout: { ...c.rollout!, state: "canary", canaryHosts: ["a", "b"] } };
+    const release = { channel: "stable", number: 2 };
+    const restart = [{ service: "postgresql", action: "restart" as const, why: ["shared_buffers"] }];
+    const deferred = applyReport(canary, "a", { result: "deferred", release, deferred: restart } as never)!;
+    expect(deferred.rollout).toMatchObject({ state: "canary", succeeded: [], waiting: ["a"] });
+    expect(applyReport(deferred, "a", { result: "deferred", release, deferred: restart } as never)).toBeNull();
+    const b = applyReport(deferred, "b", { result: "switched", release, deferred: [] } as never)!;
+    expect(b.rollout).toMatchObject({ state: "canary", succeeded: ["b"], waiting: ["a"] });
+    // The window came: the restart ran.
+    expect(applyReport(b, "a", { result: "switched", release, deferred: [] } as never)?.rollout).toMatchObject({ state: "complete", waiting: [], succeeded: ["b", "a"] });
+    expect(continueRollout(b, "now").rollout).toMatchObject({ state: "complete", forcedAt: "now", waiting: ["a"] });
+    expect(() => continueRollout(continueRollout(b, "now"), "later")).toThrow(/is complete: nothing to continue/);
+    expect(() => continueRollout({ ...b, rollout: { ...b.rollout!, state: "halted" } }, "now")).toThrow(/halted by a failed canary/);
   });
 });
 

@@ -6,8 +6,9 @@ import { RequestError } from "./http.js";
 /**
  * How a release travels through a channel. Promoting release N makes it the channel's
  * `current` and starts a rollout: the canary hosts get N at once, every other host keeps
- * `previous` until all canaries have reported success (then the rollout is `complete`); one
- * canary reporting failure halts it: the canaries keep N (an admin fixes forward with a new
+ * `previous` until all canaries have reported applying all of it (then the rollout is
+ * `complete`; a canary that deferred a restart to its window is `waiting`); one canary
+ * reporting failure halts it: the canaries keep N (an admin fixes forward with a new
  * release or rolls back on purpose) and everyone else stays on `previous`.
  * These functions are pure: the routes run them inside `Storage.updateChannel`.
  */
@@ -64,24 +65,47 @@ export function rollback(c: ChannelRecord, number: number): ChannelRecord {
   return { ...c, current: number, previous: c.current, rolledBack: true, rollout: null };
 }
 
-const success = new Set<Report["result"]>(["switched", "unchanged", "deferred"]);
+const applied = new Set<Report["result"]>(["switched", "unchanged", "deferred"]);
 const failure = new Set<Report["result"]>(["failed", "timeout", "stale"]);
 
-/** The channel after a host's report, or null when the report does not move the rollout. */
+/**
+ * The channel after a host's report, or null when the report does not move the rollout. A
+ * canary counts as a success only once it applied everything: one that deferred a restart to
+ * its window runs the new release's reloads but not the restart, which is the part most likely
+ * to break, so the rollout waits for it (`waiting`) until it reports again.
+ */
 export function applyReport(c: ChannelRecord, host: string, report: Report): ChannelRecord | null {
   const r = c.rollout;
   if (!r || r.state !== "canary" || !r.canaryHosts.includes(host)) return null;
   if (report.release?.channel !== c.name || report.release.number !== r.release) return null;
-  if (success.has(report.result)) {
+  const waiting = r.waiting ?? [];
+  if (report.result === "deferred" || (applied.has(report.result) && report.deferred.length > 0)) {
+    if (waiting.includes(host)) return null;
+    return { ...c, rollout: { ...r, waiting: [...waiting, host], succeeded: r.succeeded.filter((h) => h !== host) } };
+  }
+  if (applied.has(report.result)) {
     if (r.succeeded.includes(host)) return null;
     const succeeded = [...r.succeeded, host];
     const done = r.canaryHosts.every((h) => succeeded.includes(h));
-    return { ...c, rollout: { ...r, succeeded, state: done ? "complete" : "canary" } };
+    return { ...c, rollout: { ...r, succeeded, waiting: waiting.filter((h) => h !== host), state: done ? "complete" : "canary" } };
   }
   if (failure.has(report.result)) {
-    return { ...c, rollout: { ...r, state: "halted", failed: [...r.failed, { host, error: report.error ?? report.result }] } };
+    return { ...c, rollout: { ...r, state: "halted", waiting: waiting.filter((h) => h !== host), failed: [...r.failed, { host, error: report.error ?? report.result }] } };
   }
   return null;
+}
+
+/**
+ * An admin's decision to give the release to everyone without waiting for the canaries (some
+ * wait for their windows, or never report): the rollout completes, marked as forced.
+ */
+export function continueRollout(c: ChannelRecord, now: string): ChannelRecord {
+  const r = c.rollout;
+  if (r?.state !== "canary") {
+    const why = !r ? "has no rollout" : r.state === "halted" ? "is halted by a failed canary; fix forward with a new release, or roll back" : "is complete";
+    throw new RequestError("E_DIRECTORY_CONFLICT", `channel ${c.name}'s rollout ${why}: nothing to continue`);
+  }
+  return { ...c, rollout: { ...r, state: "complete", forcedAt: now } };
 }
 
 /**
@@ -94,6 +118,7 @@ export function forgetHost(c: ChannelRecord, host: string): ChannelRecord | null
   if (!r || r.state !== "canary" || !r.canaryHosts.includes(host)) return null;
   const canaryHosts = r.canaryHosts.filter((h) => h !== host);
   const succeeded = r.succeeded.filter((h) => h !== host);
+  const waiting = (r.waiting ?? []).filter((h) => h !== host);
   const done = succeeded.length > 0 && canaryHosts.every((h) => succeeded.includes(h));
-  return { ...c, rollout: { ...r, canaryHosts, succeeded, state: done ? "complete" : "canary" } };
+  return { ...c, rollout: { ...r, canaryHosts, succeeded, waiting, state: done ? "complete" : "canary" } };
 }

@@ -37,14 +37,14 @@ async function fleet(hosts: string[], channel = "stable", canaryShare = 10) {
   expect((await call("POST", "/v1/channels", { name: channel, canaryShare })).status).toBe(201);
   const tokens: Record<string, string> = {};
   for (const name of hosts) {
-    const r = await call<HostCreated>("POST", "/v1/hosts", { name, resourceGroup: "acme", roles: ["web"], channel, settings: { nginx: { gzip: true } } });
+    const r = await call<HostCreated>("POST", "/v1/hosts", { name, resourceGroup: "acme", roles: ["webgateway"], channel, settings: { nginx: { gzip: true } } });
     expect(r.status).toBe(201);
     tokens[name] = r.body.token;
   }
   return tokens;
 }
 
-const release = (version: string, workers: number) => ({ version, defaults: { web: { nginx: { worker_processes: workers, gzip: false } } } });
+const release = (version: string, workers: number) => ({ version, defaults: { webgateway: { nginx: { worker_processes: workers, gzip: false } } } });
 const report = (result: Report["result"], number: number | null, extra: Partial<Report> = {}): Partial<Report> => ({
   generation: "/var/lib/congruent/store/x-system",
   release: number === null ? null : { channel: "stable", number },
@@ -63,7 +63,7 @@ describe("directory API: auth", () => {
     const r = await call<{ error: string; code: string }>("GET", "/v1/hosts", undefined, bearer("nope"));
     expect(r.status).toBe(401);
     expect(r.body.code).toBe("E_DIRECTORY_AUTH");
-    expect((await call("GET", "/v1/health", undefined, {})).body).toEqual({ status: "ok", schemaVersion: 3 });
+    expect((await call("GET", "/v1/health", undefined, {})).body).toEqual({ status: "ok", schemaVersion: 5 });
     expect((await call("GET", "/v1/hosts", undefined, admin)).status).toBe(200);
   });
 
@@ -140,6 +140,76 @@ describe("directory API: validation and errors", () => {
   });
 });
 
+describe("directory API: the host schema", () => {
+  beforeEach(() => start());
+  type Refusal = { error: string; field: string; code: string };
+  const refused = async (method: "POST" | "PATCH", url: string, body: unknown) => {
+    const r = await call<Refusal>(method, url, body);
+    expect(r.status, JSON.stringify(r.body)).toBe(400);
+    expect(r.body.code).toBe("E_DIRECTORY_INVALID");
+    return r.body;
+  };
+  const add = (extra: Record<string, unknown>) => refused("POST", "/v1/hosts", { name: "db1", resourceGroup: "acme", ...extra });
+
+  it("refuses what every agent would refuse, naming the field and what is allowed", async () => {
+    await fleet(["web1"]);
+    expect(await add({ roles: ["postgresql"] })).toMatchObject({ field: "roles.0", error: expect.stringMatching(/^roles\.0: unknown role "postgresql" \(known: webgateway, postgresql13, .*, redis, memcached\)$/) });
+    expect(await add({ roles: ["webgateway"], settings: { nginx: { worker_processes: 999 } } })).toMatchObject({
+      field: "settings.nginx.worker_processes",
+      error: "settings.nginx.worker_processes: 999 is above the maximum 64",
+    });
+    expect(await add({ roles: ["webgateway"], settings: { redis: { maxmemory: "1gb" } } })).toMatchObject({ field: "settings.redis", error: "settings.redis: component not enabled by any role of this host" });
+    expect(await add({ roles: ["redis"], settings: { redis: { requirepass: "x" } } })).toMatchObject({ field: "settings.redis.requirepass" });
+    expect(await add({ roles: ["memcached"], settings: { memcached: { memory: 64, max_item_size: "64m" } } })).toMatchObject({ field: "settings.memcached.max_item_size" });
+    expect(await add({ maintenanceWindow: { schedule: "Sun 02:00-04:00", timezone: "Mars/Olympus" } })).toMatchObject({
+      field: "maintenanceWindow.timezone",
+      error: expect.stringContaining('unknown time zone "Mars/Olympus": expected an IANA name such as Europe/Berlin'),
+    });
+    expect(await add({ parameters: { fqdn: "db1\u001b]0;owned\u0007" } })).toMatchObject({ field: "parameters.fqdn" });
+    expect(await refused("PATCH", "/v1/hosts/web1", { maintenanceWindow: { schedule: "daily 01:00-02:00", timezone: "Mars/Olympus" } })).toMatchObject({ field: "maintenanceWindow.timezone" });
+    expect(await refused("PATCH", "/v1/hosts/web1", { settings: { nginx: { error_log_level: "loud" } } })).toMatchObject({ field: "settings.nginx.error_log_level" });
+    // Roles and settings changed apart must still make a valid host: web1 has nginx settings.
+    expect(await refused("PATCH", "/v1/hosts/web1", { roles: ["redis"] })).toMatchObject({ field: "settings.nginx", error: "settings.nginx: component not enabled by any role of this host" });
+    expect((await call("PATCH", "/v1/hosts/web1", { roles: ["redis"], settings: {} })).status).toBe(200);
+  });
+
+  it("refuses release defaults the agents would refuse", async () => {
+    await fleet([]);
+    const bad = await refused("POST", "/v1/channels/stable/releases", { version: "r1", defaults: { webgateway: { nginx: { error_log_level: "loud" } } } });
+    expect(bad).toMatchObject({ field: "defaults.webgateway.nginx.error_log_level", error: expect.stringContaining('"loud" is not one of debug, info, notice, warn, error, crit') });
+    expect((await refused("POST", "/v1/channels/stable/releases", { version: "r1", defaults: { web: {} } })).field).toBe("defaults.web");
+    expect((await refused("POST", "/v1/channels/stable/releases", { version: "r1", defaults: { webgateway: { postgresql: { work_mem: "8MB" } } } })).field).toBe("defaults.webgateway.postgresql");
+    expect((await call("POST", "/v1/channels/stable/releases", { version: "r1", defaults: { webgateway: { nginx: { error_log_level: "info" } }, postgresql15: { postgresql: { work_mem: "8MB" } } } })).status).toBe(201);
+  });
+
+  it("leaves to the agent what needs the program (a PostgreSQL parameter's name), and serves the schema", async () => {
+    await fleet([]);
+    const created = await call("POST", "/v1/hosts", { name: "db1", resourceGroup: "acme", roles: ["postgresql15"], settings: { postgresql: { no_such_parameter: 1 } } });
+    expect(created.status).toBe(201);
+    const schema = (await call<{ roles: { name: string; components: string[] }[]; components: { name: string; openSettings: boolean }[] }>("GET", "/v1/schema")).body;
+    expect(schema.roles).toContainEqual({ name: "postgresql15", components: ["postgresql"] });
+    expect(schema.components.find((c) => c.name === "postgresql")?.openSettings).toBe(true);
+  });
+
+  it("a host name up to the schema's limit (63) works in every URL", async () => {
+    const t = await fleet([]);
+    const name = `h${"x".repeat(61)}1`;
+    expect(name).toHaveLength(63);
+    const created = await call<HostCreated>("POST", "/v1/hosts", { name, resourceGroup: "acme", roles: ["webgateway"], channel: "stable" });
+    expect(created.status).toBe(201);
+    const token = created.body.token;
+    expect((await call("GET", `/v1/hosts/${name}/config`, undefined, bearer(token))).status).toBe(200);
+    expect((await call("POST", `/v1/hosts/${name}/reports`, report("switched", null), bearer(token))).status).toBe(201);
+    expect((await call<HostDetail>("GET", `/v1/hosts/${name}`)).body.lastReport?.result).toBe("switched");
+    expect((await call("GET", `/v1/hosts/${name}/reports`)).status).toBe(200);
+    expect((await call("PATCH", `/v1/hosts/${name}`, { parameters: { fqdn: "long.example" } })).status).toBe(200);
+    expect((await call("POST", `/v1/hosts/${name}/token`)).status).toBe(200);
+    expect((await call("DELETE", `/v1/hosts/${name}`)).status).toBe(204);
+    expect((await call<{ field: string }>("POST", "/v1/hosts", { name: `${name}x`, resourceGroup: "acme" })).body.field).toBe("name");
+    expect(t).toEqual({});
+  });
+});
+
 describe("directory API: hosts and config", () => {
   beforeEach(() => start());
 
@@ -152,11 +222,11 @@ describe("directory API: hosts and config", () => {
     expect(await names("?channel=beta")).toEqual(["web2"]);
     expect(await names("?resourceGroup=acme&channel=stable")).toEqual(["web1"]);
     const web2 = (await call<HostDetail>("GET", "/v1/hosts/web2")).body.host;
-    expect(web2).toMatchObject({ roles: ["web"], settings: { nginx: { gzip: true } }, channel: "beta", maintenanceWindow: { timezone: "Europe/Berlin" } });
+    expect(web2).toMatchObject({ roles: ["webgateway"], settings: { nginx: { gzip: true } }, channel: "beta", maintenanceWindow: { timezone: "Europe/Berlin" } });
     const cleared = await call<{ channel?: string; maintenanceWindow?: unknown; roles: string[] }>("PATCH", "/v1/hosts/web2", { channel: null, maintenanceWindow: null });
     expect(cleared.body.channel).toBeUndefined();
     expect(cleared.body.maintenanceWindow).toBeUndefined();
-    expect(cleared.body.roles).toEqual(["web"]);
+    expect(cleared.body.roles).toEqual(["webgateway"]);
     expect((await call("DELETE", "/v1/hosts/web2")).status).toBe(204);
     expect(await names("")).toEqual(["web1"]);
   });
@@ -172,7 +242,7 @@ describe("directory API: hosts and config", () => {
     const etag = r.headers.etag as string;
     expect(etag).toMatch(/^"[A-Za-z0-9_-]+"$/);
     expect(JSON.parse(r.body)).toEqual({
-      host: { name: "web1", roles: ["web"], parameters: {}, settings: { nginx: { gzip: true, worker_processes: 4 } } },
+      host: { name: "web1", roles: ["webgateway"], parameters: {}, settings: { nginx: { gzip: true, worker_processes: 4 } } },
       maintenanceWindow: null,
       release: { channel: "stable", number: 1, version: "2025.01" },
       rolledBack: false,
@@ -223,15 +293,42 @@ describe("directory API: channels and rollouts", () => {
     expect((await config(canaries[0]!, t[canaries[0]!]!)).release?.number).toBe(2);
     expect((await config(outsider, t[outsider]!)).release?.number).toBe(1);
 
+    // The first canary deferred its restart to its window: it has not run release 2 yet.
+    const restart = [{ service: "nginx", action: "restart" as const, why: ["binary"] }];
+    await call("PATCH", `/v1/hosts/${canaries[0]}`, { maintenanceWindow: { schedule: "Sun 02:00-04:00", timezone: "Europe/Berlin" } });
     for (const [i, h] of canaries.entries()) {
-      const result = i === 0 ? "deferred" : "switched";
-      expect((await call("POST", `/v1/hosts/${h}/reports`, report(result, 2), bearer(t[h]!))).status).toBe(201);
+      const r = i === 0 ? report("deferred", 2, { deferred: restart }) : report("switched", 2);
+      expect((await call("POST", `/v1/hosts/${h}/reports`, r, bearer(t[h]!))).status).toBe(201);
     }
+    const waiting = (await call<ChannelStatus>("GET", "/v1/channels/stable/status")).body;
+    expect(waiting.rollout).toMatchObject({ state: "canary", waiting: [{ host: canaries[0], window: "Sun 02:00-04:00 Europe/Berlin", nextWindow: expect.stringMatching(/^\d{4}-\d\d-\d\dT0[01]:00:00\.000Z$/) }] });
+    expect(waiting.hosts.find((h) => h.name === canaries[0])).toMatchObject({ release: 2, failed: null, lastResult: "deferred", target: 2 });
+    expect((await config(outsider, t[outsider]!)).release?.number).toBe(1);
+    // Its window came and the restart ran: now every canary applied all of release 2.
+    await call("POST", `/v1/hosts/${canaries[0]}/reports`, report("switched", 2), bearer(t[canaries[0]!]!));
     const done = (await call<ChannelStatus>("GET", "/v1/channels/stable/status")).body;
-    expect(done.rollout?.state).toBe("complete");
+    expect(done.rollout).toMatchObject({ state: "complete", waiting: [] });
     expect(done.rollout?.succeeded.sort()).toEqual(canaries);
-    expect(done.hosts.find((h) => h.name === canaries[0])).toMatchObject({ release: 2, lastResult: "deferred", target: 2 });
     expect((await config(outsider, t[outsider]!)).release?.number).toBe(2);
+  });
+
+  it("an admin may continue a rollout whose canaries wait; a halted one is not continued", async () => {
+    const t = await fleet(hosts);
+    await call("POST", "/v1/channels/stable/releases", release("r1", 1));
+    await call("POST", "/v1/channels/stable/releases", release("r2", 2));
+    await call("POST", "/v1/channels/stable/promote", { number: 1, canaryShare: 100 });
+    await call("POST", "/v1/channels/stable/promote", { number: 2 });
+    const restart = [{ service: "nginx", action: "restart" as const, why: ["binary"] }];
+    for (const h of canaries) await call("POST", `/v1/hosts/${h}/reports`, report("deferred", 2, { deferred: restart }), bearer(t[h]!));
+    const st = (await call<ChannelStatus>("GET", "/v1/channels/stable/status")).body;
+    // No window: the restart waits for --force on the host.
+    expect(st.rollout?.waiting).toEqual(canaries.map((host) => ({ host, window: null, nextWindow: null })));
+    const outsider = hosts.find((h) => !canaries.includes(h))!;
+    const forced = await call<ChannelStatus>("POST", "/v1/channels/stable/continue");
+    expect(forced.status).toBe(200);
+    expect(forced.body.rollout).toMatchObject({ state: "complete", forcedAt: expect.any(String) });
+    expect((await config(outsider, t[outsider]!)).release?.number).toBe(2);
+    expect((await call<{ code: string }>("POST", "/v1/channels/stable/continue")).body.code).toBe("E_DIRECTORY_CONFLICT");
   });
 
   it("a failing canary halts the rollout: the canaries keep the new release, the rest stay on the previous", async () => {
@@ -239,6 +336,7 @@ describe("directory API: channels and rollouts", () => {
     await call("POST", "/v1/channels/stable/releases", release("r1", 1));
     await call("POST", "/v1/channels/stable/releases", release("r2", 2));
     await call("POST", "/v1/channels/stable/promote", { number: 1, canaryShare: 100 });
+    for (const h of hosts) await call("POST", `/v1/hosts/${h}/reports`, report("switched", 1), bearer(t[h]!));
     await call("POST", "/v1/channels/stable/promote", { number: 2, canaryShare: 20 });
     const st = (await call<ChannelStatus>("GET", "/v1/channels/stable/status")).body;
     const [bad, ...rest] = st.rollout!.canaryHosts;
@@ -249,6 +347,9 @@ describe("directory API: channels and rollouts", () => {
     for (const h of rest) await call("POST", `/v1/hosts/${h}/reports`, report("switched", 2), bearer(t[h]!));
     const halted = (await call<ChannelStatus>("GET", "/v1/channels/stable/status")).body;
     expect(halted.rollout).toMatchObject({ state: "halted", failed: [{ host: bad, error: "nginx -t: unknown directive" }] });
+    // The failed canary runs release 1 still (its last applied one) and failed release 2.
+    expect(halted.hosts.find((h) => h.name === bad)).toMatchObject({ release: 1, failed: 2, lastResult: "failed" });
+    expect((await call("POST", "/v1/channels/stable/continue")).status).toBe(409);
     const canaries = new Set(halted.rollout!.canaryHosts);
     expect(hosts.some((h) => !canaries.has(h))).toBe(true);
     for (const h of hosts) expect((await config(h, t[h]!)).release?.number, h).toBe(canaries.has(h) ? 2 : 1);
@@ -288,7 +389,7 @@ describe("directory API: channels and rollouts", () => {
 describe("directory API: retention, metrics, logs", () => {
   it("keeps the last N reports per host and failures younger than the limit, pruned on insert", async () => {
     let clock = new Date("2025-01-01T00:00:00Z");
-    await start({ retention: { keepLast: 5, failureDays: 30 }, pruneEvery: 1, now: () => clock });
+    await start({ retention: { keepLast: 5, failureDays: 30 }, now: () => clock });
     const t = await fleet(["web1"]);
     const post = (r: Partial<Report>) => call("POST", "/v1/hosts/web1/reports", r, bearer(t.web1!));
     await post(report("failed", null, { error: "f-old" }));
@@ -297,7 +398,9 @@ describe("directory API: retention, metrics, logs", () => {
     for (let i = 0; i < 10; i++) await post(report("switched", null, { error: `ok${i}` }));
     const kept = (await call<StoredReport[]>("GET", "/v1/hosts/web1/reports?limit=100")).body.map((r) => r.error);
     expect(kept).toEqual(["ok9", "ok8", "ok7", "ok6", "ok5", "t-recent"]);
-    expect((await call<StoredReport[]>("GET", "/v1/hosts/web1/reports?limit=2")).body).toHaveLength(2);
+    const page = (await call<StoredReport[]>("GET", "/v1/hosts/web1/reports?limit=2")).body;
+    expect(page.map((r) => r.error)).toEqual(["ok9", "ok8"]);
+    expect((await call<StoredReport[]>("GET", `/v1/hosts/web1/reports?limit=2&before=${page[1]!.id}`)).body.map((r) => r.error)).toEqual(["ok7", "ok6"]);
   });
 
   it("serves Prometheus text with the fleet and request metrics", async () => {

@@ -1,13 +1,25 @@
+import { randomBytes } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Inventory } from "../migrate/types.js";
-import type { Host, Report } from "./api.js";
-import type { ChannelRecord, Storage } from "./storage.js";
+import type { Host, Report, StoredReport } from "./api.js";
+import { sha256 } from "./http.js";
+import { defaultReportRate } from "./rate-limit.js";
+import { buildDirectory } from "./server.js";
+import { defaultRetention, type ChannelRecord, type Storage } from "./storage.js";
+import { fleetConformance } from "./fleet-storage.case.js";
 
 /** One storage variant under test; `reopen` opens the same database again (migrations rerun). */
 export interface StorageUnderTest {
   storage: Storage;
   reopen(): Promise<Storage>;
   cleanup(): Promise<void>;
+  /** What the database takes on disk now, in bytes (SQLite: the file and its WAL). */
+  size(): Promise<number>;
+  /**
+   * Whatever the database does by itself soon after deletes (PostgreSQL: the vacuum autovacuum
+   * runs within its naptime, a minute), so that what `size` says next is what stays.
+   */
+  settle?(): Promise<void>;
 }
 
 export interface StorageConformanceOptions {
@@ -43,6 +55,12 @@ const report = (result: Report["result"], extra: Partial<Report> = {}): Report =
   ...extra,
 });
 const conflict = { code: "E_DIRECTORY_CONFLICT" };
+const at = (i: number) => new Date(Date.parse("2025-01-01T00:00:00.000Z") + i * 1000).toISOString();
+/** 237 KB of plan, incompressible (PostgreSQL's TOAST would shrink a repeated filler to nothing). */
+export const floodPlan: Report["plan"] = Array.from({ length: 1000 }, () => ({ service: "nginx", action: "reload" as const, why: [randomBytes(150).toString("base64")] }));
+
+/** A stored report without what storage adds: the body as it was sent. */
+const bodyOf = (r: StoredReport): Report => Object.fromEntries(Object.entries(r).filter(([k]) => !["id", "host", "receivedAt"].includes(k))) as Report;
 /** A small inventory; `items` stands in for the bulk of a real one (facts, items). */
 const inventory = (hostName: string, blockers: Inventory["blockers"], items = 3): Inventory =>
   ({
@@ -77,6 +95,8 @@ export function runStorageConformance(opts: StorageConformanceOptions): void {
       await db.createResourceGroup({ name: "acme", createdAt: T0 });
     });
     afterEach(async () => s.cleanup());
+
+    fleetConformance(test, () => db);
 
     test("migrations are recorded and rerunning them changes nothing", async () => {
       expect(db.schemaVersion).toBeGreaterThanOrEqual(1);
@@ -188,7 +208,7 @@ export function runStorageConformance(opts: StorageConformanceOptions): void {
     test("reports: stored newest first, host state follows the last one", async () => {
       await db.createHost(host("web1", { channel: "stable" }), "h1");
       await db.createHost(host("web2"), "h2");
-      expect((await db.listHostStates()).find((h) => h.name === "web1")).toEqual({ name: "web1", channel: "stable", lastResult: null, lastReportAt: null, lastRelease: null, lastVulnerabilities: null });
+      expect((await db.listHostStates()).find((h) => h.name === "web1")).toEqual({ name: "web1", channel: "stable", lastResult: null, lastReportAt: null, lastRelease: null, runningRelease: null, lastVulnerabilities: null });
       const first = await db.addReport("web1", report("switched"), "2025-01-01T00:00:01.000Z");
       expect(first).toMatchObject({ host: "web1", result: "switched", receivedAt: "2025-01-01T00:00:01.000Z" });
       const deferred = [{ service: "postgresql", action: "restart" as const, why: ["shared_buffers"] }];
@@ -200,8 +220,19 @@ export function runStorageConformance(opts: StorageConformanceOptions): void {
       expect(await db.listReports("web1", 1)).toHaveLength(1);
       expect(await db.addReport("nope", report("failed"), T0)).toBeNull();
       expect(await db.listHostStates({ channel: "stable" })).toEqual([
-        { name: "web1", channel: "stable", lastResult: "deferred", lastReportAt: "2025-01-01T00:00:02.000Z", lastRelease: { channel: "stable", number: 2 }, lastVulnerabilities: null },
+        {
+          name: "web1",
+          channel: "stable",
+          lastResult: "deferred",
+          lastReportAt: "2025-01-01T00:00:02.000Z",
+          lastRelease: { channel: "stable", number: 2 },
+          runningRelease: { channel: "stable", number: 2 },
+          lastVulnerabilities: null,
+        },
       ]);
+      // A release the host failed is its last report's, not the one it runs.
+      await db.addReport("web1", report("failed", { release: { channel: "stable", number: 3 }, error: "nginx -t" }), "2025-01-01T00:00:02.500Z");
+      expect((await db.listHostStates())[0]).toMatchObject({ lastResult: "failed", lastRelease: { number: 3 }, runningRelease: { number: 2 } });
       // vulnscan counts stick until a later report carries new ones.
       await db.addReport("web1", report("switched", { vulnerabilities: { total: 4, whitelisted: 1 } }), "2025-01-01T00:00:03.000Z");
       await db.addReport("web1", report("unchanged"), "2025-01-01T00:00:04.000Z");
@@ -245,6 +276,87 @@ export function runStorageConformance(opts: StorageConformanceOptions): void {
       await db.putInventory("big1", big, T0);
       expect((await db.getInventory("big1"))?.inventory.items).toHaveLength(30_000);
       expect((await db.listInventories())[0]!.summary.items).toBe(30_000);
+    });
+
+    test("reports page back by id; usage counts them and their bytes", async () => {
+      await db.createHost(host("web1"), "h1");
+      const ids: number[] = [];
+      for (let i = 0; i < 7; i++) ids.push((await db.addReport("web1", report("switched", { error: `r${i}` }), at(i)))!.id);
+      const page1 = await db.listReports("web1", 3);
+      expect(page1.map((r) => r.error)).toEqual(["r6", "r5", "r4"]);
+      const page2 = await db.listReports("web1", 3, page1.at(-1)!.id);
+      expect(page2.map((r) => r.error)).toEqual(["r3", "r2", "r1"]);
+      expect((await db.listReports("web1", 3, ids[0])).length).toBe(0);
+      const usage = await db.reportUsage("web1");
+      expect(usage.reports).toBe(7);
+      expect(usage.bytes).toBe(page1.concat(page2, await db.listReports("web1", 1, page2.at(-1)!.id)).reduce((n, r) => n + Buffer.byteLength(JSON.stringify(bodyOf(r))), 0));
+      expect(await db.reportUsage("nope")).toEqual({ reports: 0, bytes: 0 });
+    });
+
+    test("caps: a flood of 400 failed reports of 237 KB each stays within the host's caps and leaves other hosts alone", async () => {
+      await db.createHost(host("web1"), "h1");
+      await db.createHost(host("web2"), "h2");
+      for (let i = 0; i < 10; i++) await db.addReport("web2", report("switched", { error: `web2-${i}` }), at(i), defaultRetention);
+      for (let i = 0; i < 5; i++) await db.addReport("web1", report("switched", { error: `real-${i}` }), at(10 + i), defaultRetention);
+      const before = await s.size();
+      const big = (i: number) => report("failed", { error: `flood-${i}`, plan: floodPlan });
+      expect(Buffer.byteLength(JSON.stringify(big(0)))).toBeGreaterThan(237_000);
+      const flood = async (from: number, count: number) => {
+        for (let i = from; i < from + count; i++) await db.addReport("web1", big(i), at(100 + i), defaultRetention);
+        await s.settle?.();
+        return s.size();
+      };
+      const started = performance.now();
+      const first = await flood(0, 400);
+      const ms = performance.now() - started;
+      const usage = await db.reportUsage("web1");
+      expect(usage.bytes).toBeLessThanOrEqual(defaultRetention.maxBytes);
+      expect(usage.reports).toBeGreaterThan(10);
+      // The newest failures are the ones kept, without a hole.
+      const kept = await db.listReports("web1", 1000);
+      expect(kept.map((r) => r.error)).toEqual(Array.from({ length: usage.reports }, (_, i) => `flood-${399 - i}`));
+      expect((await db.listReports("web2", 100)).map((r) => r.error)).toEqual(Array.from({ length: 10 }, (_, i) => `web2-${9 - i}`));
+      // Space freed by the caps is reused: 100 more (25 MB) leave the database where the first flood did.
+      const second = await flood(400, 100);
+      expect(second - first).toBeLessThan(2 * defaultRetention.maxBytes);
+      expect((await db.reportUsage("web1")).bytes).toBeLessThanOrEqual(defaultRetention.maxBytes);
+      const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
+      console.log(
+        `[${opts.name}] flood of 400 × ${Math.round(Buffer.byteLength(JSON.stringify(big(0))) / 1000)} KB failed reports in ${Math.round(ms)} ms (no rate limit at this level): ` +
+          `database ${mb(before)} → ${mb(first)}, after 100 more ${mb(second)}; web1 keeps ${usage.reports} reports, ${mb(usage.bytes)} (cap ${defaultRetention.maxBytes / 1048576} MiB)`,
+      );
+    });
+
+    test("the same flood through the API: the rate limit takes a burst, the caps keep the newest, other hosts keep theirs", async () => {
+      const ADMIN = "conformance-admin-token-0123456789";
+      const app = buildDirectory({ storage: db, adminTokenHash: sha256(ADMIN) });
+      try {
+        const admin = { authorization: `Bearer ${ADMIN}` };
+        const add = async (name: string) => (await app.inject({ method: "POST", url: "/v1/hosts", headers: admin, payload: { name, resourceGroup: "acme" } })).json().token as string;
+        const [t1, t2] = [await add("web1"), await add("web2")];
+        const post = (name: string, token: string, body: unknown) => app.inject({ method: "POST", url: `/v1/hosts/${name}/reports`, headers: { authorization: `Bearer ${token}` }, payload: body as object });
+        for (let i = 0; i < 5; i++) expect((await post("web2", t2, report("switched", { error: `web2-${i}` }))).statusCode).toBe(201);
+        const before = await s.size();
+        const statuses = new Map<number, number>();
+        let retryAfter = "";
+        for (let i = 0; i < 400; i++) {
+          const r = await post("web1", t1, report("failed", { error: `flood-${i}`, plan: floodPlan }));
+          statuses.set(r.statusCode, (statuses.get(r.statusCode) ?? 0) + 1);
+          if (r.statusCode === 429) retryAfter = String(r.headers["retry-after"]);
+        }
+        await s.settle?.();
+        const after = await s.size();
+        expect(Object.fromEntries(statuses)).toEqual({ 201: defaultReportRate.burst, 429: 400 - defaultReportRate.burst });
+        expect(Number(retryAfter)).toBeGreaterThan(0);
+        const usage = await db.reportUsage("web1");
+        expect(usage.bytes).toBeLessThanOrEqual(defaultRetention.maxBytes);
+        expect((await db.listReports("web1", 1))[0]!.error).toBe(`flood-${defaultReportRate.burst - 1}`);
+        expect((await db.listReports("web2", 100)).map((r) => r.error)).toEqual(["web2-4", "web2-3", "web2-2", "web2-1", "web2-0"]);
+        expect(after - before).toBeLessThan(3 * defaultRetention.maxBytes);
+        console.log(`[${opts.name}] the flood through the API: ${statuses.get(201)} stored, ${statuses.get(429)} refused (429); database ${(before / 1e6).toFixed(1)} MB → ${(after / 1e6).toFixed(1)} MB`);
+      } finally {
+        await app.close();
+      }
     });
 
     test("retention: the last N per host, and failures younger than the limit", async () => {

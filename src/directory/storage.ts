@@ -1,5 +1,6 @@
 import type { Inventory } from "../migrate/types.js";
 import type { Host, Release, ReleaseCreate, Report, ResourceGroup, StoredReport } from "./api.js";
+import type { FleetStorage, ViewerTokenStorage } from "./fleet-storage.js";
 
 /**
  * Where the directory keeps its state. One contract, two variants:
@@ -52,12 +53,18 @@ export interface Storage {
   getRelease(channel: string, number: number): Promise<Release | null>;
   listReleases(channel: string): Promise<Release[]>;
 
-  /** Stores a report and updates the host's last result; null when there is no such host. */
-  addReport(host: string, report: Report, receivedAt: string): Promise<StoredReport | null>;
-  /** Newest first. */
-  listReports(host: string, limit: number): Promise<StoredReport[]>;
+  /**
+   * Stores a report and updates the host's last result (and the release it runs, when the
+   * report says it applied one); null when there is no such host. With `retention`, the host's
+   * reports are held to it in the same transaction, so no host ever holds more than its caps.
+   */
+  addReport(host: string, report: Report, receivedAt: string, retention?: RetentionPolicy): Promise<StoredReport | null>;
+  /** Newest first; `before` (a report id) pages back through the history. */
+  listReports(host: string, limit: number, before?: number): Promise<StoredReport[]>;
   /** Applies the retention policy to one host's reports; returns how many were deleted. */
   pruneReports(host: string, policy: RetentionPolicy, now: Date): Promise<number>;
+  /** How many reports the host holds and their size (the JSON bodies, bytes). */
+  reportUsage(host: string): Promise<ReportUsage>;
 
   /**
    * Keeps `inventory` as the latest of legacy host `host` (`migrate inventory --upload`),
@@ -68,6 +75,11 @@ export interface Storage {
   listInventories(): Promise<InventoryBrief[]>;
   /** The whole inventory document as it was put; null when none was. */
   getInventory(host: string): Promise<{ host: string; receivedAt: string; inventory: Inventory } | null>;
+
+  /** The dashboard's queries (src/web): see fleet-storage.ts. */
+  readonly fleet: FleetStorage;
+  /** Read-only viewer tokens (`congruent token add --viewer`). */
+  readonly viewers: ViewerTokenStorage;
 }
 
 /** A stored inventory without its facts and items: what the fleet report reads. */
@@ -88,22 +100,76 @@ export interface HostState {
   channel: string | null;
   lastResult: string | null;
   lastReportAt: string | null;
-  /** The release the host last reported running, in its channel. */
+  /** The release of the host's last report (the one it ran, or failed, or refused). */
   lastRelease: { channel: string; number: number } | null;
+  /** The release the host runs: that of its last report that applied one (switched, unchanged or deferred). */
+  runningRelease: { channel: string; number: number } | null;
   /** vulnscan counts from the host's latest report that carried them. */
   lastVulnerabilities: { total: number; whitelisted: number } | null;
 }
 
-/** What reports survive: the last `keepLast` per host, and every failure younger than `failureDays`. */
+export interface ReportUsage {
+  reports: number;
+  bytes: number;
+}
+
+/**
+ * What reports survive, per host (never across hosts: one host's reports cannot push out
+ * another's): the last `keepLast`, and failures younger than `failureDays` beyond them; and
+ * of all these, newest first, no more than `maxReports` reports and `maxBytes` bytes in all
+ * (the newest report always stays). So a host that floods keeps its newest failures and a
+ * bounded history, whatever it sends.
+ */
 export interface RetentionPolicy {
   keepLast: number;
   failureDays: number;
+  /** Cap on a host's reports, failures included (default: no cap). */
+  maxReports?: number;
+  /** Cap on the bytes of a host's reports, failures included (default: no cap). */
+  maxBytes?: number;
 }
 
-export const defaultRetention: RetentionPolicy = { keepLast: 100, failureDays: 30 };
+/** 100 reports a host ~ 17 hours at the agent's 10-minute timer; 4 MiB ~ 1 000 ordinary reports. */
+export const defaultRetention: Required<RetentionPolicy> = { keepLast: 100, failureDays: 30, maxReports: 200, maxBytes: 4 * 1024 * 1024 };
 
 /** Results whose reports are kept for `failureDays` even beyond the last `keepLast`. */
 export const failureResults = ["failed", "timeout"] as const;
+
+/** Results that mean the host applied the release it was given (restarts may still wait: deferred). */
+export const appliedResults = ["switched", "unchanged", "deferred"] as const;
+
+/** What retention needs of one stored report. */
+export interface ReportMeta {
+  id: number;
+  result: string;
+  receivedAt: string;
+  bytes: number;
+}
+
+/**
+ * The ids of the reports `policy` drops, given a host's reports newest first. One algorithm
+ * for every storage variant: each reads the rows, asks this, deletes what it names.
+ *
+ * @example reportsToDrop(rows, { keepLast: 100, failureDays: 30, maxBytes: 4 << 20 }, new Date())
+ */
+export function reportsToDrop(rows: ReportMeta[], policy: RetentionPolicy, now: Date): number[] {
+  const cutoff = new Date(now.getTime() - policy.failureDays * 86_400_000).toISOString();
+  const isFailure = (r: ReportMeta) => (failureResults as readonly string[]).includes(r.result);
+  const drop: number[] = [];
+  let reports = 0;
+  let bytes = 0;
+  let full = false;
+  rows.forEach((r, i) => {
+    const wanted = i < policy.keepLast || (isFailure(r) && r.receivedAt >= cutoff);
+    // Once the caps are reached nothing older stays: the history kept has no holes.
+    full ||= i > 0 && (reports + 1 > (policy.maxReports ?? Infinity) || bytes + r.bytes > (policy.maxBytes ?? Infinity));
+    if (wanted && !full) {
+      reports++;
+      bytes += r.bytes;
+    } else drop.push(r.id);
+  });
+  return drop;
+}
 
 export type RolloutState = "canary" | "complete" | "halted";
 
@@ -112,9 +178,19 @@ export interface Rollout {
   release: number;
   state: RolloutState;
   canaryHosts: string[];
+  /** Canaries that applied all of the release (nothing deferred). */
   succeeded: string[];
   failed: { host: string; error: string }[];
+  /**
+   * Canaries that applied the release but deferred a restart to their maintenance window: the
+   * release has not run there yet, so it proves nothing until they report it applied.
+   */
+  waiting?: string[];
   startedAt: string;
+  /** When an admin moved the rollout on without waiting for its canaries (`channel continue`). */
+  forcedAt?: string;
+  /** Set while an admin paused the rollout (state halted): who and when. */
+  paused?: { by: string; at: string };
 }
 
 export interface ChannelRecord {

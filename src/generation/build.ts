@@ -1,12 +1,13 @@
-import { existsSync, mkdirSync, lstatSync, mkdtempSync } from "node:fs";
+import { existsSync, lstatSync } from "node:fs";
 import path from "node:path";
 import { CongruentError } from "../errors.js";
 import { components, roles } from "../components/registry.js";
 import { useCacheDir } from "./derived-cache.js";
+import { removeAllAbandonedScratch, scratchDir, useScratchRoot } from "./scratch.js";
 import type { Component, RenderContext } from "../components/component.js";
 import { replaceSymlink } from "../store/atomic.js";
 import type { StoreEngine } from "../store/engine.js";
-import { removeTree, writeTree } from "../store/nar.js";
+import { removeTree, writeTree, type NarNode } from "../store/nar.js";
 import { dir, file, symlink } from "../store/tree.js";
 import { enabledComponents, effectiveSettings, parseHost, readHostSource, type HostDescription } from "./host.js";
 import { readIntegrationPoint, README_NAME } from "./local.js";
@@ -42,10 +43,15 @@ export interface BuildResult {
  */
 export async function buildGeneration(opts: BuildOptions): Promise<BuildResult> {
   useCacheDir(path.join(opts.stateDir, "cache"));
+  // A build killed while it validated (a throwaway server, a copy) left its scratch here.
+  useScratchRoot(path.join(opts.stateDir, "tmp"));
+  removeAllAbandonedScratch(path.join(opts.stateDir, "tmp"));
   const source = readHostSource(opts.hostFile);
   const host = parseHost(source);
   const paths: Record<string, string> = {};
+  const rendered: Rendered[] = [];
   const readmes: string[] = [];
+  const readmeTrees: Pending[] = [];
   const ignored: string[] = [];
   for (const name of enabledComponents(host.roles)) {
     const component = components.get(name)!;
@@ -62,22 +68,47 @@ export async function buildGeneration(opts: BuildOptions): Promise<BuildResult> 
       dataDir: dataDir(opts.stateDir, name),
       roles: host.roles.filter((r) => roles.get(r)?.includes(name)),
       settingSource: (key) => {
-        const line = source.lineOf(key, name);
+        const line = source.lineAt(["settings", name, key]);
         return `${opts.hostFile}${line ? `:${line}` : ""} (settings.${name}.${key})`;
       },
     };
-    paths[name] = await buildComponent(component, ctx, opts);
-    readmes.push(await opts.store.addTree(`congruent-readme-${name}`, file(component.integrationPoint.readme), []));
+    const r = await renderComponent(component, ctx, opts.store);
+    rendered.push(r);
+    paths[name] = r.path;
+    const readme: Pending = { name: `congruent-readme-${name}`, tree: file(component.integrationPoint.readme) };
+    readmeTrees.push(readme);
+    readmes.push(opts.store.computePath(readme.name, readme.tree, []));
   }
   const meta: SystemMeta = { host, components: paths };
   const links = Object.fromEntries(Object.entries(paths).map(([n, p]) => [n, symlink(p)]));
   const tree = dir({ [SYSTEM_META]: file(JSON.stringify(meta, null, 2) + "\n"), components: dir(links) });
-  const generation = await opts.store.addTree(`system-${host.name}`, tree, [...Object.values(paths), ...readmes].sort());
+  const references = [...Object.values(paths), ...readmes].sort();
+  let generation = opts.store.computePath(`system-${host.name}`, tree, references);
+  // A valid path's references are valid too (both engines keep that): an unchanged host asks
+  // the store one question (one nix-store call with the nix engine), and validates nothing.
+  if (!opts.store.has(generation)) {
+    for (const r of rendered) await storeComponent(r, opts);
+    for (const readme of readmeTrees) await opts.store.addTree(readme.name, readme.tree, []);
+    generation = await opts.store.addTree(`system-${host.name}`, tree, references);
+  }
   linkReadmes(opts.localDir, readmes, Object.keys(paths));
   return { generation, hash: path.basename(generation).slice(0, 32), host, components: paths, ignored };
 }
 
-async function buildComponent(component: Component, ctx: RenderContext, opts: BuildOptions): Promise<string> {
+/** A tree to add under a name. */
+interface Pending {
+  name: string;
+  tree: NarNode;
+}
+
+/** A component's files and the store path they make, before anything is added. */
+interface Rendered extends Pending {
+  component: Component;
+  ctx: RenderContext;
+  path: string;
+}
+
+async function renderComponent(component: Component, ctx: RenderContext, store: StoreEngine): Promise<Rendered> {
   const rendered = await component.render(ctx);
   const meta: ComponentMeta = {
     name: component.name,
@@ -88,15 +119,17 @@ async function buildComponent(component: Component, ctx: RenderContext, opts: Bu
   };
   rendered.tree.entries.set(COMPONENT_META, file(JSON.stringify(meta, null, 2) + "\n"));
   const name = `${component.name}-config`;
-  const target = opts.store.computePath(name, rendered.tree, []);
-  if (opts.store.has(target)) return target;
+  return { component, ctx, name, tree: rendered.tree, path: store.computePath(name, rendered.tree, []) };
+}
+
+/** Validate a component's files with the software's own checks, then add them; a path already in the store passed before. */
+async function storeComponent({ component, ctx, name, tree, path: target }: Rendered, opts: BuildOptions): Promise<void> {
+  if (opts.store.has(target)) return;
 
   // Validate a materialised copy with the same layout before the path may enter the store.
-  const scratchRoot = path.join(opts.stateDir, "tmp");
-  mkdirSync(scratchRoot, { recursive: true });
-  const scratch = mkdtempSync(path.join(scratchRoot, `validate-${component.name}-`));
+  const scratch = scratchDir(`validate-${component.name}-`);
   try {
-    writeTree(rendered.tree, path.join(scratch, "out"));
+    writeTree(tree, path.join(scratch, "out"));
     const errors = await component.validate(ctx, path.join(scratch, "out"));
     if (errors.length > 0) {
       const first = errors[0]!;
@@ -106,7 +139,7 @@ async function buildComponent(component: Component, ctx: RenderContext, opts: Bu
   } finally {
     removeTree(scratch);
   }
-  return opts.store.addTree(name, rendered.tree, []);
+  await opts.store.addTree(name, tree, []);
 }
 
 /**

@@ -13,6 +13,11 @@ export interface JsonSource {
   value: unknown;
   /** Line (1-based) of the first occurrence of `"key"`, after `after` if given. */
   lineOf(key: string, after?: string): number | undefined;
+  /**
+   * Line of the value at `path` (of its key, for an object member), or of the deepest part of
+   * the path that exists (the object a missing field belongs in).
+   */
+  lineAt(path: readonly (string | number)[]): number | undefined;
 }
 
 function lineAt(text: string, offset: number): number {
@@ -49,6 +54,17 @@ export function parseJson(file: string, text: string, code: ErrorCode): JsonSour
       const start = after === undefined ? 0 : Math.max(0, text.indexOf(JSON.stringify(after)));
       const at = text.indexOf(JSON.stringify(key), start);
       return at < 0 ? undefined : lineAt(text, at);
+    },
+    lineAt(path) {
+      // Only asked for a message: the tolerant parser loads then.
+      const { parseTree, findNodeAtLocation } = jsonc();
+      const tree = parseTree(text);
+      if (!tree) return undefined;
+      for (let n = path.length; n >= 0; n--) {
+        const node = n === 0 ? tree : findNodeAtLocation(tree, [...path.slice(0, n)]);
+        if (node) return lineAt(text, node.parent?.type === "property" ? node.parent.offset : node.offset);
+      }
+      return undefined;
     },
   };
 }

@@ -72,6 +72,14 @@ describe("plan from the nginx part of a legacy host", () => {
     expect(plan.data).toContainEqual(expect.objectContaining({ path: "/var/www/shop/public/uploads", bytes: 50_000 }));
     expect(readFileSync(path.join(out, "carry-over.list"), "utf8")).toContain("/home/alice\n");
   });
+
+  it("proposes a user profile for each home that links the system's python or libc, naming what goes in it", () => {
+    expect(plan.profiles).toEqual([
+      { user: "alice", home: "/home/alice", contents: [{ provides: "/usr/bin/python3.11", package: "dev-lang/python-3.11.5", for: ["/home/alice/venv"] }], install: "congruent profile switch --store nix --user alice --file /home/alice/default.nix" },
+      { user: "bob", home: "/home/bob", contents: [{ provides: "/lib64/ld-linux-x86-64.so.2", package: "sys-libs/glibc-2.37-r7", for: ["/home/bob/bin/invoice-tool"] }], install: "congruent profile switch --store nix --user bob --file /home/bob/default.nix" },
+    ]);
+    expect(JSON.parse(readFileSync(path.join(out, "plan.json"), "utf8")).profiles).toEqual(plan.profiles);
+  });
 });
 
 describe("plan of the whole legacy host (nginx, PostgreSQL 15, Redis, memcached, php-fpm)", () => {

@@ -6,10 +6,12 @@ import { CongruentError } from "../errors.js";
 import { carryOver, type CarryOver } from "./carry-over.js";
 import type { LeftOut, Secret } from "./conversion.js";
 import { convertAll } from "./conversions.js";
+import { proposeProfiles, type ProfileProposal } from "./profile-proposal.js";
 import type { Blocker, Inventory, NginxFact, Problem } from "./types.js";
 import { canSandbox, newHostView, sandboxArgv, sh } from "./verify/sandbox.js";
 import { upstreams } from "./verify/upstreams.js";
 import { selfModule } from "./verify/self.js";
+import { NAME_MAX, NAME_PATTERN } from "../schema/names.js";
 
 export const PLAN_FORMAT = "congruent-migrate-plan/1";
 export const INTEGRATION_POINTS = ["nginx", "postgresql", "redis", "memcached"];
@@ -42,6 +44,8 @@ export interface Plan {
   review: CarryOver["review"];
   /** The inventory's blockers, and what the plan found it cannot carry over the same. */
   blockers: Blocker[];
+  /** A user profile for each home that links system libraries or interpreters (`home-links-system`). */
+  profiles: ProfileProposal[];
   /** Problems the inventory met (its file and line), carried along so nobody loses them. */
   problems: Problem[];
   /** The build of the proposal, and where it was judged (as on the new host, or on this one as it is). */
@@ -54,8 +58,6 @@ export interface PlanOptions {
   /** Run `congruent build` on the proposed description (default true). */
   build?: boolean;
 }
-
-const HOST_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /**
  * Propose the Congruent description of an assessed host and write it to `out`: host.json,
@@ -78,7 +80,7 @@ export async function makePlan(opts: PlanOptions): Promise<Plan> {
     throw new CongruentError("E_MIGRATE_PLAN", `${out}: cannot write the plan: ${(error as NodeJS.ErrnoException).code ?? error}`);
   }
   const { conversions, leftOut } = convertAll(inv.facts);
-  const name = HOST_NAME.test(inv.host) ? inv.host : inv.host.toLowerCase().replace(/[^a-z0-9-]/g, "-").replace(/^-+|-+$/g, "").slice(0, 63) || "legacy";
+  const name = NAME_PATTERN.test(inv.host) ? inv.host : inv.host.toLowerCase().replace(/[^a-z0-9-]/g, "-").replace(/^-+|-+$/g, "").slice(0, NAME_MAX) || "legacy";
   const description: HostDescriptionOut = {
     name,
     roles: conversions.map((c) => c.role),
@@ -113,6 +115,7 @@ export async function makePlan(opts: PlanOptions): Promise<Plan> {
     secrets: conversions.flatMap((c) => c.secrets),
     ...carry,
     blockers: [...inv.blockers, ...conversions.flatMap((c) => c.blockers ?? [])],
+    profiles: proposeProfiles(inv),
     problems: inv.problems,
     build: opts.build === false ? { ok: false, skipped: "--no-build" } : await buildPlan(hostFile, local, inv.root, carry, inv.facts.nginx),
   };

@@ -53,6 +53,11 @@ export function planText(plan: Plan, out: string): string {
     ...(plan.review.length ? [`  left behind for review (${plan.review.length}; not copied):`, ...plan.review.map((r) => `    ${r.path}: ${r.reason}`)] : []),
     `  blockers (${plan.blockers.length}):`,
     ...plan.blockers.map((b) => `    ${b.kind.padEnd(18)} ${b.detail}`),
+    `  user profiles to make (${plan.profiles.length}; a default.nix naming these, then the command):`,
+    ...plan.profiles.flatMap((p) => [
+      `    ${p.user}: ${p.contents.map((c) => `${c.provides}${c.package ? ` (${c.package})` : ""} for ${c.for.join(", ")}`).join("; ")}`,
+      `      ${p.install}`,
+    ]),
   ];
   const b = plan.build;
   lines.push(b.ok ? `build: ok (${b.generation})` : b.skipped ? `build: skipped (${b.skipped})` : `build: FAILED: ${b.error}`);

@@ -1,12 +1,11 @@
 import { existsSync, promises as fs } from "node:fs";
-import http from "node:http";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CongruentError } from "../errors.js";
 import type { ServiceDefinition, ServiceManager } from "./manager.js";
 import { freePort } from "../../test/support/ports.js";
+import { localProbes, type Probes } from "../../test/support/probes.js";
 
 /** Every test of the suite, by title: a backend may skip some, always with a reason. */
 export const conformanceTests = [
@@ -22,6 +21,7 @@ export const conformanceTests = [
   "user option drops privileges",
   "remove stops the service and forgets it",
   "down leaves no process behind",
+  "down leaves another state directory's services running",
 ] as const;
 
 export type ConformanceTest = (typeof conformanceTests)[number];
@@ -32,6 +32,10 @@ export interface ConformanceOptions {
   skip?: { reason: string; tests: readonly ConformanceTest[] }[];
   /** Pids of the supervisor itself (e.g. s6-svscan), which down() must end too. */
   supervisorPids?: (stateDir: string) => Promise<number[]>;
+  /** Where the services run, for HTTP and process checks (default: this machine). */
+  probes?: Probes;
+  /** A new directory the services can reach at the same path (default: under os.tmpdir()). */
+  tempDir?: () => Promise<string>;
 }
 
 /**
@@ -45,6 +49,16 @@ export function runServiceManagerConformance(options: ConformanceOptions): void 
     let stateDir = "";
     let manager: ServiceManager;
     let seen: Set<number>;
+    const probes = options.probes ?? localProbes;
+    const newTempDir = options.tempDir ?? (() => fs.mkdtemp(path.join(os.tmpdir(), "congruent-services-")));
+    const isAlive = (pid: number) => probes.isAlive(pid);
+    const portOpen = (port: number) => probes.portOpen(port);
+    /** The body once it equals `expected` (servers need a moment to listen or reload), else the last one. */
+    const waitForAnswer = async (port: number, expected: string, timeoutMs = 10_000) => {
+      let last = "";
+      await poll(async () => (last = await probes.httpGet(port).catch((e: Error) => `(${e.message})`)) === expected, timeoutMs);
+      return last;
+    };
 
     const test = (title: ConformanceTest, body: () => Promise<void>, unmet?: string) => {
       const reason = options.skip?.find((s) => s.tests.includes(title))?.reason ?? unmet;
@@ -65,7 +79,7 @@ export function runServiceManagerConformance(options: ConformanceOptions): void 
     };
 
     beforeEach(async () => {
-      stateDir = await fs.mkdtemp(path.join(os.tmpdir(), "congruent-services-"));
+      stateDir = await newTempDir();
       manager = options.create(stateDir);
       seen = new Set();
       await manager.ensureRunning();
@@ -74,7 +88,7 @@ export function runServiceManagerConformance(options: ConformanceOptions): void 
 
     afterEach(async () => {
       await manager.down().catch(() => {}); // the kills below are the fallback
-      for (const pid of seen) if (await isAlive(pid)) process.kill(pid, "SIGKILL");
+      for (const pid of seen) if (await isAlive(pid)) await probes.kill(pid, "SIGKILL");
       await fs.rm(stateDir, { recursive: true, force: true });
     });
 
@@ -83,7 +97,7 @@ export function runServiceManagerConformance(options: ConformanceOptions): void 
       await manager.install(server.def);
       await running("web");
       expect(await waitForAnswer(server.port, "hello")).toBe("hello");
-      expect(await get(server.port, "/quirk")).toBe(QUIRK); // environment and quoting survived
+      expect(await probes.httpGet(server.port, "/quirk")).toBe(QUIRK); // environment and quoting survived
       expect(await manager.list()).toEqual(["web"]);
     });
 
@@ -97,10 +111,10 @@ export function runServiceManagerConformance(options: ConformanceOptions): void 
       await manager.install({ ...server.def, environment: { ...server.def.environment, QUIRK: "changed" } });
       expect(await running("web")).toBe(pid);
       await waitForAnswer(server.port, "v");
-      expect(await get(server.port, "/quirk")).toBe(QUIRK);
+      expect(await probes.httpGet(server.port, "/quirk")).toBe(QUIRK);
       await manager.restart("web");
       await waitForAnswer(server.port, "v");
-      expect(await get(server.port, "/quirk")).toBe("changed");
+      expect(await probes.httpGet(server.port, "/quirk")).toBe("changed");
     });
 
     test("reload keeps the pid and serves new content", async () => {
@@ -154,7 +168,7 @@ export function runServiceManagerConformance(options: ConformanceOptions): void 
       const server = await nodeServer(stateDir, "c");
       await manager.install(server.def);
       const pid = await running("web");
-      process.kill(pid, "SIGKILL");
+      await probes.kill(pid, "SIGKILL");
       const restarted = await poll(async () => {
         const s = await status("web");
         return s.state === "running" && s.pid !== pid;
@@ -179,9 +193,9 @@ export function runServiceManagerConformance(options: ConformanceOptions): void 
       await fs.chmod(server.dir, 0o755); // mkdtemp's 0700 would lock nobody out
       await manager.install({ ...server.def, user: "nobody" });
       const pid = await running("web");
-      // Answering means the run script has exec'd through s6-setuidgid into the server (same pid).
+      // Answering means the supervisor has dropped privileges and exec'd the server (same pid).
       expect(await waitForAnswer(server.port, "u")).toBe("u");
-      const uid = (await fs.readFile(`/proc/${pid}/status`, "utf8")).match(/^Uid:\s+(\d+)\s+(\d+)/m);
+      const uid = (await probes.procStatus(pid)).match(/^Uid:\s+(\d+)\s+(\d+)/m);
       expect([uid?.[1], uid?.[2]]).toEqual([String(NOBODY_UID), String(NOBODY_UID)]);
     });
 
@@ -205,6 +219,28 @@ export function runServiceManagerConformance(options: ConformanceOptions): void 
       await manager.down();
       for (const pid of pids) expect(await isAlive(pid), `pid ${pid}`).toBe(false);
       expect(await portOpen(one.port)).toBe(false);
+    });
+
+    test("down leaves another state directory's services running", async () => {
+      const otherState = await newTempDir();
+      const other = options.create(otherState);
+      try {
+        await other.ensureRunning();
+        const mine = await nodeServer(stateDir, "mine");
+        const theirs = await nodeServer(otherState, "theirs");
+        await manager.install(mine.def);
+        await other.install(theirs.def);
+        const theirPid = (await other.status("web")).pid!;
+        seen.add(theirPid);
+        await manager.down();
+        expect(await portOpen(mine.port)).toBe(false);
+        expect(await other.list()).toEqual(["web"]);
+        expect(await other.status("web")).toMatchObject({ state: "running", pid: theirPid });
+        expect(await waitForAnswer(theirs.port, "theirs")).toBe("theirs");
+      } finally {
+        await other.down().catch(() => {});
+        await fs.rm(otherState, { recursive: true, force: true });
+      }
     });
   });
 }
@@ -258,37 +294,6 @@ async function nginxSite(stateDir: string, body: string) {
     stopSignal: "QUIT",
   };
   return { def, port, write };
-}
-
-/** A port the OS just handed out and released. */
-
-function get(port: number, urlPath = "/"): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: "127.0.0.1", port, path: urlPath, agent: false, timeout: 2_000 }, (res) => {
-      let body = "";
-      res.setEncoding("utf8").on("data", (chunk: string) => (body += chunk)).on("end", () => resolve(body));
-    });
-    req.on("timeout", () => req.destroy(new Error("timeout"))).on("error", reject);
-  });
-}
-
-/** The body once it equals `expected` (servers need a moment to listen or reload), else the last one. */
-async function waitForAnswer(port: number, expected: string, timeoutMs = 10_000): Promise<string> {
-  let last = "";
-  await poll(async () => (last = await get(port).catch((e: Error) => `(${e.message})`)) === expected, timeoutMs);
-  return last;
-}
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, "127.0.0.1");
-    socket.on("connect", () => (socket.destroy(), resolve(true))).on("error", () => resolve(false));
-  });
-}
-
-async function isAlive(pid: number): Promise<boolean> {
-  const stat = await fs.readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
-  return stat !== "" && stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
 }
 
 async function poll(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {

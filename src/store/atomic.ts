@@ -2,8 +2,44 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 
-// A short temp name beside the target: a long target name plus a suffix could pass NAME_MAX.
-const tempBeside = (file: string) => path.join(path.dirname(file), `.tmp-${randomBytes(6).toString("hex")}`);
+// A short temp name beside the target (a long target name plus a suffix could pass NAME_MAX),
+// with the writer's PID, so a later run can tell what a killed writer left behind.
+const tempBeside = (file: string) => path.join(path.dirname(file), `.tmp-${process.pid}-${randomBytes(6).toString("hex")}`);
+
+/** Whether a process `pid` exists (EPERM: it does, someone else's). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Remove the `.tmp-*` entries in `dir` that a writer killed between writing and rename(2) left
+ * behind: those whose writer's PID is gone (or that carry none, from older versions). Returns
+ * what it removed.
+ *
+ * @example removeStaleTemps("/var/lib/congruent/profiles") // ["/var/lib/congruent/profiles/.tmp-4242-9f86d081884c"]
+ */
+export function removeStaleTemps(dir: string): string[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const m = /^\.tmp-(?:(\d+)-)?[0-9a-f]{12}$/.exec(name);
+    const writer = m?.[1] === undefined ? undefined : Number(m[1]);
+    if (!m || (writer !== undefined && (writer === process.pid || processAlive(writer)))) continue;
+    fs.rmSync(path.join(dir, name), { recursive: true, force: true });
+    removed.push(path.join(dir, name));
+  }
+  return removed;
+}
 
 /** The target of a symlink, or undefined when `p` is not one (or absent). */
 export function readLink(p: string): string | undefined {

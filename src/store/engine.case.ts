@@ -136,5 +136,36 @@ export function runStoreConformance(opts: ConformanceOptions): void {
       // Added again after deletion, it comes back under the same name.
       expect(await store.addTree("loose", file("loose"), [])).toBe(loose);
     });
+
+    test("a generation link under profilesDir keeps its path through gc until it is removed", async () => {
+      const leaf = await store.addTree("leaf", file("leaf"), []);
+      const gen = await store.addTree("system-test", file("gen"), [leaf]);
+      fs.mkdirSync(path.join(store.profilesDir, "per-user", "alice"), { recursive: true });
+      const link = path.join(store.profilesDir, "per-user", "alice", "profile-1-link");
+      fs.symlinkSync(gen, link);
+      await store.gc([]);
+      expect(store.has(gen) && store.has(leaf)).toBe(true);
+      fs.rmSync(link);
+      expect((await store.gc([])).deleted).toEqual(expect.arrayContaining([gen, leaf]));
+      expect(store.has(gen)).toBe(false);
+    });
+
+    test("linkRoot makes a link anywhere a root for as long as it exists", async () => {
+      const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "conformance-root-"));
+      try {
+        const p = await store.addTree("rooted", file("rooted"), []);
+        const link = path.join(tmp, "profiles", "per-user", "bob", "profile-1-link");
+        await store.linkRoot(link, p);
+        expect(fs.readlinkSync(link)).toBe(p);
+        await store.gc([]);
+        expect(store.has(p)).toBe(true);
+        fs.rmSync(link);
+        expect((await store.gc([])).deleted).toContain(p);
+        const ghost = `${store.storeDir}/00000000000000000000000000000000-ghost`;
+        await expect(store.linkRoot(link, ghost)).rejects.toMatchObject({ code: "E_STORE_MISSING" });
+      } finally {
+        removeTree(tmp);
+      }
+    });
   });
 }

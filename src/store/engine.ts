@@ -23,6 +23,20 @@ export interface StoreEngine {
   closure(paths: readonly string[]): Set<string>;
   /** Every valid path in the store. */
   list(): string[];
-  /** Delete every path that no root reaches. Never deletes a reachable one. */
+  /**
+   * Delete every path that neither `roots` nor the store's own roots reach (links under its
+   * gcroots, every profile generation, roots made by {@link linkRoot}). Never deletes a reachable one.
+   */
   gc(roots: readonly string[]): Promise<{ deleted: string[]; kept: string[] }>;
+  /**
+   * Where this engine's profiles live, in Nix's layout (`<dir>/system`,
+   * `<dir>/per-user/<user>/profile`); its gc keeps every generation under it.
+   */
+  readonly profilesDir: string;
+  /**
+   * Point `link` at `storePath` (atomically) and make it a gc root wherever it is, for as long
+   * as it exists, like `nix-store --add-root`: a generation link outside {@link profilesDir}
+   * keeps its path too. Throws E_STORE_MISSING if `storePath` is not valid.
+   */
+  linkRoot(link: string, storePath: string): Promise<void>;
 }

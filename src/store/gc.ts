@@ -11,8 +11,8 @@ import { findRoots } from "./roots.js";
  */
 export async function collectGarbage(stateDir: string, opts: { dryRun?: boolean } = {}): Promise<{ deleted: string[]; kept: string[] }> {
   const store = new EmbeddedStore({ stateDir });
+  if (!opts.dryRun) return store.gc([]);
   const roots = findRoots(path.resolve(stateDir), store.storeDir);
-  if (!opts.dryRun) return store.gc(roots);
   const live = store.closure(roots.filter((r) => store.has(r)));
   const all = store.list();
   return { deleted: all.filter((p) => !live.has(p)), kept: all.filter((p) => live.has(p)) };

@@ -2,11 +2,14 @@ import type { StoreEngine } from "./engine.js";
 import { EmbeddedStore } from "./engines/embedded/index.js";
 import { NixStore } from "./engines/nix/index.js";
 
+export type EngineName = "embedded" | "nix";
+export const ENGINE_NAMES: readonly EngineName[] = ["embedded", "nix"];
+
 export interface OpenStoreOptions {
   stateDir: string;
   /** "embedded" (default): `<state>/store`, no daemon. "nix": the host's Nix via `nix-store`. */
-  engine?: "embedded" | "nix";
-  /** For the nix engine: passed as `nix-store --store` (a directory roots a store there). */
+  engine?: EngineName;
+  /** For the nix engine: passed as `nix-store --store` (a directory roots a chroot store there). */
   nixStoreUri?: string;
 }
 

@@ -4,6 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { narBytes, narDigest, narHash, readTree, removeTree, writeTree, type NarNode } from "./nar.js";
+import { itUnless } from "../../test/support/skip.js";
 
 const hasNix = (() => {
   try {
@@ -13,6 +14,7 @@ const hasNix = (() => {
     return false;
   }
 })();
+const noNix = hasNix ? undefined : "nix-store is not installed (apt-get install nix-bin)";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "nar-test-"));
 afterAll(() => removeTree(tmp));
@@ -45,7 +47,7 @@ describe("NAR serialisation", () => {
     expect(narHash(file("abc"))).toEqual(narDigest(file("abc")).hash);
   });
 
-  it.skipIf(!hasNix)("matches `nix-store --dump` byte for byte", () => {
+  itUnless(noNix)("matches `nix-store --dump` byte for byte", () => {
     const dir = sampleDir(path.join(tmp, "sample"));
     const expected = execFileSync("nix-store", ["--dump", dir]);
     expect(narBytes(readTree(dir)).equals(expected)).toBe(true);

@@ -18,7 +18,8 @@ export function profilesDir(stateDir: string): string {
   return path.join(stateDir, "profiles");
 }
 
-function linkName(profile: string, n: number): string {
+/** `<profile>-<n>-link`, Nix's name for generation `n` of a profile. */
+export function linkName(profile: string, n: number): string {
   return `${profile}-${n}-link`;
 }
 
@@ -28,7 +29,15 @@ function linkName(profile: string, n: number): string {
  * @example generations("/var/lib/congruent") // [{ number: 1, path: "/…/store/…-system-web1", current: true, … }]
  */
 export function generations(stateDir: string, profile = "system"): Generation[] {
-  const dir = profilesDir(stateDir);
+  return generationsIn(profilesDir(stateDir), profile);
+}
+
+/**
+ * Every generation of the profile `<dir>/<profile>` (any profile in Nix's layout), oldest first.
+ *
+ * @example generationsIn("/nix/var/nix/profiles/per-user/alice", "profile")
+ */
+export function generationsIn(dir: string, profile: string): Generation[] {
   const pattern = new RegExp(`^${profile.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}-(\\d+)-link$`);
   const currentLink = readLink(path.join(dir, profile));
   const out: Generation[] = [];
@@ -68,6 +77,36 @@ export function addGeneration(stateDir: string, storePath: string, profile = "sy
   // Absolute target, as Nix writes generation links; symlink(2) fails if a racing run won.
   fs.symlinkSync(storePath, link);
   return { number, path: storePath, createdAt: fs.lstatSync(link).mtime, current: false };
+}
+
+/**
+ * The number `addGeneration` would give `storePath` now: the current generation's own when it
+ * is already `storePath`, the next free one otherwise. Activation writes it into its journal
+ * before it makes the link, so a kill in between leaves no link without a journal.
+ */
+export function nextGenerationNumber(stateDir: string, storePath: string, profile = "system"): number {
+  const all = generations(stateDir, profile);
+  const cur = all.find((g) => g.current);
+  if (cur?.path === storePath) return cur.number;
+  return (all.at(-1)?.number ?? 0) + 1;
+}
+
+/** Make `<profile>-<number>-link -> storePath` unless it exists (idempotent: a resumed activation repeats it). */
+export function linkGeneration(stateDir: string, number: number, storePath: string, profile = "system"): void {
+  ensureProfilesRoot(stateDir);
+  const link = path.join(profilesDir(stateDir), linkName(profile, number));
+  if (readLink(link) === storePath) return;
+  fs.symlinkSync(storePath, link);
+}
+
+/**
+ * Remove generation `number` when it points at `storePath` and is not current: a generation an
+ * activation made and then reverted (it never was active, so rollback must not find it).
+ */
+export function dropGeneration(stateDir: string, number: number, storePath: string, profile = "system"): void {
+  const gen = generations(stateDir, profile).find((g) => g.number === number);
+  if (!gen || gen.current || gen.path !== storePath) return;
+  fs.rmSync(path.join(profilesDir(stateDir), linkName(profile, number)), { force: true });
 }
 
 /**

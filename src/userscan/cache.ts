@@ -19,27 +19,28 @@ interface CacheHeader {
 }
 
 /** The body of a usable cache, or a warning saying why it is not used (and a cold scan follows). */
-export type LoadedCache = { body: string; warning?: undefined } | { body?: undefined; warning?: string };
+export type LoadedCache = { body: Buffer; warning?: undefined } | { body?: undefined; warning?: string };
 
 /**
  * Read `file`'s header and return its body if it was written by this version with the same
  * settings (store dir, quick check, --unzip globs: all change what a file's references are).
- * A missing file is a first run (no warning); anything else unusable is a warning.
+ * A missing file is a first run (no warning); anything else unusable is a warning. The body
+ * stays bytes: the native reader parses it as it is, the TypeScript one decodes it.
  *
  * @example loadCache("/var/cache/userscan.cache", settings).body
  */
 export function loadCache(file: string, settings: ReaderSettings): LoadedCache {
-  let text: string;
+  let data: Buffer;
   try {
-    text = fs.readFileSync(file, "utf8");
+    data = fs.readFileSync(file);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return {};
     return { warning: `cannot read cache ${file} (${(error as Error).message}); scanning everything` };
   }
-  const nl = text.indexOf("\n");
+  const nl = data.indexOf(0x0a);
   let header: Partial<CacheHeader> | undefined;
   try {
-    header = JSON.parse(nl < 0 ? text : text.slice(0, nl)) as Partial<CacheHeader>;
+    header = JSON.parse(data.toString("utf8", 0, nl < 0 ? data.length : nl)) as Partial<CacheHeader>;
   } catch {
     header = undefined;
   }
@@ -49,7 +50,7 @@ export function loadCache(file: string, settings: ReaderSettings): LoadedCache {
   if (JSON.stringify(header.settings) !== JSON.stringify(settings)) {
     return { warning: `${file} was written with other settings (store dir, --quickcheck or --unzip); scanning everything` };
   }
-  return { body: text.slice(nl + 1) };
+  return { body: data.subarray(nl + 1) };
 }
 
 /** A cache body's entry: `[size, mtimeMs, ctimeMs, uid, [refs…]]`, as parsed. */
@@ -91,15 +92,16 @@ export function cacheLookup(body: string): ((key: string) => CacheEntry | undefi
 }
 
 /**
- * Write the cache for the files seen in this run only (`files`: key → row): entries of files
- * that vanished are dropped by not being written. Atomic: temp file, then rename.
+ * Write the cache for the files seen in this run only: `body` is the JSON object of their rows
+ * (key → row; see CACHE_FORMAT), so entries of files that vanished are dropped by not being in
+ * it. Atomic: temp file, then rename.
  */
-export function saveCache(file: string, settings: ReaderSettings, files: Record<string, CacheRow>): void {
+export function saveCache(file: string, settings: ReaderSettings, body: string | Buffer): void {
   const header: CacheHeader = { format: CACHE_FORMAT, version: CACHE_VERSION, settings };
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const tmp = `${file}.tmp-${process.pid}`;
   try {
-    fs.writeFileSync(tmp, `${JSON.stringify(header)}\n${JSON.stringify(files)}\n`, { mode: 0o600 });
+    fs.writeFileSync(tmp, Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), typeof body === "string" ? Buffer.from(body) : body, Buffer.from("\n")]), { mode: 0o600 });
     fs.renameSync(tmp, file);
   } catch (error) {
     fs.rmSync(tmp, { force: true });

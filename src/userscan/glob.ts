@@ -8,8 +8,9 @@
  */
 export function globMatcher(patterns: readonly string[]): (absPath: string) => boolean {
   if (patterns.length === 0) return () => false;
-  const base = patterns.filter((p) => !p.includes("/")).map(globSource);
-  const full = patterns.filter((p) => p.includes("/")).map((p) => globSource(p.replace(/\/+$/, "")));
+  const split = splitGlobs(patterns);
+  const base = split.base.map(globSource);
+  const full = split.full.map(globSource);
   const baseRe = base.length ? new RegExp(`^(?:${base.join("|")})$`) : undefined;
   const fullRe = full.length ? new RegExp(`^(?:${full.join("|")})$`) : undefined;
   return (absPath) => {
@@ -18,6 +19,19 @@ export function globMatcher(patterns: readonly string[]): (absPath: string) => b
       if (baseRe.test(absPath.slice(slash + 1))) return true;
     }
     return fullRe ? fullRe.test(absPath) : false;
+  };
+}
+
+/**
+ * Globs matched against the base name (no slash) and against the whole path (a slash; trailing
+ * slashes dropped): the two kinds globMatcher compiles, and the native reader matches itself.
+ *
+ * @example splitGlobs(["*.whl", "/home/a/.cache/"]) // { base: ["*.whl"], full: ["/home/a/.cache"] }
+ */
+export function splitGlobs(patterns: readonly string[]): { base: string[]; full: string[] } {
+  return {
+    base: patterns.filter((p) => !p.includes("/")),
+    full: patterns.filter((p) => p.includes("/")).map((p) => p.replace(/\/+$/, "")),
   };
 }
 

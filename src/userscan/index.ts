@@ -3,13 +3,13 @@ import os from "node:os";
 import path from "node:path";
 import { CongruentError } from "../errors.js";
 import { STORE_BASENAME_RE } from "../store/name.js";
-import { acquireLock, cacheRow, loadCache, parseCacheBody, saveCache, type CacheRow } from "./cache.js";
+import { acquireLock, loadCache, saveCache } from "./cache.js";
 import type { ReaderSettings } from "./file.js";
-import { globMatcher } from "./glob.js";
+import { nativeAddon, readNative } from "./native.js";
+import type { Note, ReadContext } from "./reader.js";
+import { readTypeScript } from "./reader-ts.js";
 import { applyRoots, rootLink, userNameResolver } from "./roots.js";
-import { refPattern, scanString } from "./scan.js";
-import { newWalkState, walk } from "./walk.js";
-import { createPool, type BatchResult } from "./workers.js";
+import { newWalkState } from "./walk.js";
 
 export interface UserscanOptions {
   /** Files and directories to scan. */
@@ -61,12 +61,9 @@ export interface UserscanResult {
   filesCached: number;
   /** Bytes read (and inflated from archives). */
   bytes: number;
+  /** Which reader ran: the native addon (built at npm ci), or the TypeScript one (no addon, or CONGRUENT_USERSCAN_NATIVE=0). */
+  reader: "native" | "typescript";
 }
-
-/** Files to read from which worker threads are worth starting (they take tens of milliseconds to load). */
-const SPAWN_FILES = 2000;
-
-
 
 /**
  * Scan `paths` for store-path references and register each referenced store path as a GC root
@@ -97,20 +94,10 @@ export async function userscan(options: UserscanOptions): Promise<UserscanResult
   try {
     const cache = options.cacheFile ? loadCache(path.resolve(options.cacheFile), settings) : {};
     if (cache.warning) warn(cache.warning);
-    // The cache is answered here, in one loop of stat calls: a warm rescan creates no promise
-    // and sends no message per file. Rows of unchanged files are carried over as parsed.
-    const table = cache.body === undefined ? undefined : parseCacheBody(cache.body);
-    const stat = options.cacheFile !== undefined;
-    const saved = new Map<string, CacheRow>();
-    let cacheChanged = table === undefined;
-    const threads = options.threads ?? Math.min(os.availableParallelism() - 1, 3);
-    const pool = createPool(threads, settings);
     const state = newWalkState();
-    const pattern = refPattern(storeDir);
     const byRef = new Map<string, Set<string>>();
     const owners = new Map<string, number>();
-    /** Record `file`'s references. `trusted`: found by the scanner here, so well-formed by construction. */
-    const note = (file: string, uid: number, refs: readonly string[], trusted: boolean) => {
+    const note: Note = (file, uid, refs, trusted) => {
       let any = false;
       for (const ref of refs) {
         if (!trusted && !STORE_BASENAME_RE.test(ref)) continue; // a tampered cache cannot invent references
@@ -122,63 +109,21 @@ export async function userscan(options: UserscanOptions): Promise<UserscanResult
       // Owners name the roots; a --list run makes none.
       if (any && !options.list) owners.set(file, uid);
     };
-    let files = 0;
-    let filesRead = 0;
-    let filesCached = 0;
-    let bytes = 0;
-    const collect = (batch: BatchResult) => {
-      bytes += batch.bytes;
-      filesRead += batch.files;
-      for (const r of batch.results) {
-        if (r.error !== undefined) {
-          filesRead--;
-          state.unreadable.push({ path: r.path, error: r.error });
-        } else if (r.refs.length > 0) note(r.path, r.uid as number, r.refs, true);
-        if (r.warning !== undefined) warn(r.warning);
-        else if (stat && r.error === undefined && r.key !== undefined) saved.set(r.key, [r.size as number, r.mtimeMs as number, r.ctimeMs as number, r.uid as number, r.refs]);
-      }
-      options.onProgress?.({ files, bytes });
+    const ctx: ReadContext = {
+      paths,
+      settings,
+      exclude: options.exclude ?? [],
+      threads: options.threads ?? Math.min(os.availableParallelism() - 1, 3),
+      ...(options.cacheFile ? { cache: { body: cache.body } } : {}),
+      state,
+      note,
+      warn,
+      onProgress: options.onProgress,
     };
-
-    try {
-      // The walk first (with the cache's answers), then the reading: the threads, started once
-      // there is enough to read, load while this thread walks; then all take files from one list.
-      const toRead: string[] = [];
-      const excluded = globMatcher(options.exclude ?? []);
-      for (const entry of walk({ paths, excluded }, state)) {
-        if ((++files & 1023) === 0) options.onProgress?.({ files, bytes });
-        if (entry.kind === "symlink") {
-          note(entry.path, entry.uid, scanString(pattern, entry.target), true);
-          continue;
-        }
-        if (table) {
-          const st = fs.statSync(entry.path, { throwIfNoEntry: false });
-          if (st?.isFile()) {
-            const key = `${st.dev}:${st.ino}`;
-            // A key `<number>:<number>` is never an Object.prototype property: no hasOwn needed.
-            let row = cacheRow(table[key]);
-            if (row && row[0] === st.size && row[1] === st.mtimeMs && row[2] === st.ctimeMs) {
-              filesCached++;
-              if (row[3] !== st.uid) {
-                row = [row[0], row[1], row[2], st.uid, row[4]];
-                cacheChanged = true;
-              }
-              saved.set(key, row);
-              if (row[4].length > 0) note(entry.path, st.uid, row[4], false);
-              continue;
-            }
-          }
-        }
-        cacheChanged = true;
-        if (toRead.push(entry.path) === SPAWN_FILES) pool.start();
-      }
-      await pool.readAll(toRead, stat, collect);
-    } finally {
-      await pool.close();
-    }
-    if (cache.body !== undefined && table === undefined) warn(`${options.cacheFile} is corrupt; scanned everything`);
-    // Nothing read and nothing dropped: the cache on disk already says all this run learnt.
-    if (options.cacheFile && (cacheChanged || saved.size !== Object.keys(table ?? {}).length)) saveCache(path.resolve(options.cacheFile), settings, Object.fromEntries(saved));
+    const addon = nativeAddon();
+    const { files, filesRead, filesCached, bytes, cacheCorrupt, cacheBody } = addon ? await readNative(addon, ctx) : await readTypeScript(ctx);
+    if (cacheCorrupt) warn(`${options.cacheFile} is corrupt; scanned everything`);
+    if (options.cacheFile && cacheBody !== undefined) saveCache(path.resolve(options.cacheFile), settings, cacheBody);
 
     const references = resolveReferences(byRef, storeDir, realStore);
     let changes = { added: [] as string[], removed: [] as string[] };
@@ -202,6 +147,7 @@ export async function userscan(options: UserscanOptions): Promise<UserscanResult
       filesRead,
       filesCached,
       bytes,
+      reader: addon ? "native" : "typescript",
     };
   } finally {
     release?.();

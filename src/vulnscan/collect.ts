@@ -3,6 +3,7 @@ import path from "node:path";
 import type { StoreEngine } from "../store/engine.js";
 import { parseStorePath } from "../store/name.js";
 import { readDerivation } from "./derivation.js";
+import { cachedClosure, referencesCacheFile } from "./references-cache.js";
 import { CongruentError } from "../errors.js";
 import type { Package } from "./match.js";
 import { splitName } from "./version.js";
@@ -21,6 +22,11 @@ export interface CollectOptions {
   storeDir?: string;
   /** For `/nix/store`: `nix-store --store` (tests root a store in a temp dir); else `$CONGRUENT_NIX_STORE`. */
   nixStoreUri?: string;
+  /**
+   * Where the references read from Congruent's own store are kept between scans (see
+   * references-cache.ts); none: every path's record is read. A Nix store answers `-qR` itself.
+   */
+  referencesCacheDir?: string;
 }
 
 export interface Collected {
@@ -40,13 +46,23 @@ export function skipName(name: string): boolean {
   return SKIP_RE.test(name);
 }
 
-const NIX_STORE = "/nix/store";
-
-/** /nix/store for paths there; else the directory of the first given store path; else `<state>/store`. */
-function defaultStoreDir(given: readonly string[], stateDir: string): string {
-  if (given.some((p) => path.resolve(p).startsWith(NIX_STORE + "/"))) return NIX_STORE;
-  const first = given.map((p) => parseStorePath(path.resolve(p))).find((p) => p !== undefined);
+/**
+ * The Nix store for paths (or links, a profile) there; else the directory of the first given
+ * store path; else `<state>/store`.
+ */
+function defaultStoreDir(given: readonly string[], stateDir: string, nixStore: string): string {
+  const targets = given.map(realOrResolved);
+  if (targets.some((p) => p.startsWith(nixStore + "/"))) return nixStore;
+  const first = targets.map((p) => parseStorePath(p)).find((p) => p !== undefined);
   return first?.storeDir ?? path.join(stateDir, "store");
+}
+
+function realOrResolved(p: string): string {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    return path.resolve(p);
+  }
 }
 
 /** The store path `p` is or lies in (links followed), or undefined. */
@@ -83,9 +99,13 @@ function topStorePath(abs: string, storeDir: string): string | undefined {
  */
 export async function collectStorePaths(opts: CollectOptions): Promise<Collected> {
   const given = opts.paths ?? [];
-  const storeDir = path.resolve(opts.storeDir ?? defaultStoreDir(given, opts.stateDir));
-  const nix = storeDir === NIX_STORE;
   const nixStoreUri = opts.nixStoreUri ?? process.env.CONGRUENT_NIX_STORE;
+  // The Nix store nix-store uses (a chroot one's paths are /nix/store/… too).
+  const { nixLocations } = await import("../store/engines/nix/locations.js");
+  const nixStore = nixLocations(nixStoreUri).storeDir;
+  const links = [...(opts.system ? ["system"] : []), ...(opts.profiles ?? [])].map((p) => profileLink(p, opts.stateDir));
+  const storeDir = path.resolve(opts.storeDir ?? defaultStoreDir([...given, ...links], opts.stateDir, nixStore));
+  const nix = storeDir === nixStore || storeDir === "/nix/store";
   const { openStore } = await import("../store/index.js");
   const engine: StoreEngine = nix
     ? openStore({ stateDir: opts.stateDir, engine: "nix", ...(nixStoreUri ? { nixStoreUri } : {}) })
@@ -104,14 +124,20 @@ export async function collectStorePaths(opts: CollectOptions): Promise<Collected
     add(link, "--system: the active generation");
   }
   for (const prof of opts.profiles ?? []) {
-    const link = prof.includes("/") ? prof : path.join(opts.stateDir, "profiles", prof);
+    const link = profileLink(prof, opts.stateDir);
     if (!fs.existsSync(link) && !isLink(link)) throw new CongruentError("E_VULNSCAN_SCAN", `--profile: ${link} does not exist`);
     add(link, "--profile");
   }
   if (opts.gcRoots) for (const r of await gcRoots(opts.stateDir, storeDir, nix, nixStoreUri)) roots.add(r);
 
-  const closure = nix ? nixClosure(engine, [...roots]) : embeddedClosure(engine, [...roots]);
+  const closure = nix || opts.referencesCacheDir === undefined ? storeClosure(engine, [...roots]) : cachedClosure(engine, storeDir, [...roots], referencesCacheFile(opts.referencesCacheDir, storeDir));
   return { storeDir, roots: [...roots].sort(), paths: [...closure].sort(), nix };
+}
+
+/** `--profile`: a name under `<state>/profiles` (`system`, `per-user/alice/profile`) if there is one, else a path. */
+function profileLink(prof: string, stateDir: string): string {
+  const named = path.join(stateDir, "profiles", prof);
+  return !path.isAbsolute(prof) && (!prof.includes("/") || isLink(named)) ? named : prof;
 }
 
 function isLink(p: string): boolean {
@@ -135,20 +161,11 @@ async function gcRoots(stateDir: string, storeDir: string, nix: boolean, storeUr
     .filter((p): p is string => p !== undefined && parseStorePath(p, storeDir) !== undefined);
 }
 
-/** References as the embedded engine recorded them; an unknown path has none. */
-function embeddedClosure(engine: StoreEngine, roots: string[]): Set<string> {
-  const seen = new Set<string>();
-  const todo = [...roots];
-  for (let p = todo.pop(); p !== undefined; p = todo.pop()) {
-    if (seen.has(p)) continue;
-    seen.add(p);
-    if (engine.has(p)) todo.push(...engine.references(p));
-  }
-  return seen;
-}
-
-/** `nix-store -qR` in one call; if some path is unknown to Nix, the known ones only. */
-function nixClosure(engine: StoreEngine, roots: string[]): Set<string> {
+/**
+ * The roots and everything they reference, as the store recorded it (`nix-store -qR` on Nix),
+ * in one engine call; a root the store does not know is kept, without references.
+ */
+function storeClosure(engine: StoreEngine, roots: string[]): Set<string> {
   try {
     return new Set([...roots, ...engine.closure(roots)]);
   } catch {
@@ -187,7 +204,19 @@ export function packagesOf(paths: readonly string[], opts: { derivers?: Map<stri
     if (s.version === "") continue;
     out.set(p, { name: parsed.name, pname: s.pname, version: s.version, path: p, patched: [] });
   }
-  return [...out.values()].sort((a, b) => a.name.localeCompare(b.name) || a.path.localeCompare(b.path));
+  return sortByNameAndPath([...out.values()]);
+}
+
+/**
+ * Packages in `localeCompare` order of name, then path — usually at the cost of a plain
+ * code-unit sort: when that order is strictly increasing for localeCompare too, it is the one
+ * order there is (a 10 000-path closure: 3 ms instead of 30).
+ */
+function sortByNameAndPath(pkgs: Package[]): Package[] {
+  const locale = (a: Package, b: Package) => a.name.localeCompare(b.name) || a.path.localeCompare(b.path);
+  const plain = [...pkgs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  for (let i = 1; i < plain.length; i++) if (locale(plain[i - 1] as Package, plain[i] as Package) >= 0) return pkgs.sort(locale);
+  return plain;
 }
 
 function readDerivationOrUndefined(file: string): ReturnType<typeof readDerivation> | undefined {

@@ -4,6 +4,7 @@ import { CongruentError } from "../errors.js";
 
 export type IndexDb = Database.Database;
 
+import { rangeKeys } from "./match.js";
 import { indexFile } from "./paths.js";
 
 export { cacheDir, indexFile } from "./paths.js";
@@ -51,7 +52,65 @@ export const MIGRATIONS: readonly string[] = [
   `DROP INDEX cpe_matches_app_product;
    CREATE INDEX cpe_matches_app_product ON cpe_matches(product, vendor, cve, version, upd, start_incl, start_excl, end_incl, end_excl)
      WHERE part = 'a' AND vulnerable = 1;`,
+  // 4: each vulnerable application entry's versions as a key range [lo, hi) filed under its
+  // common `prefix` of `depth` components (match.ts's rangeKeys: version keys sort in Nix's
+  // order), so that SQL finds the entries covering a version and only those reach JavaScript;
+  // and each product's vendors with their CVE counts (the product→vendor table's input, as a
+  // JSON object) and the prefix depths its entries use (",0,3,", a lookup asks only those),
+  // kept up to date by every import. The hook below fills them for an index made before.
+  `ALTER TABLE cpe_matches ADD COLUMN lo TEXT;
+   ALTER TABLE cpe_matches ADD COLUMN hi TEXT;
+   ALTER TABLE cpe_matches ADD COLUMN prefix TEXT;
+   ALTER TABLE cpe_matches ADD COLUMN depth INTEGER;
+   DROP INDEX cpe_matches_app_product;
+   CREATE TABLE products (product TEXT PRIMARY KEY, vendors TEXT NOT NULL, depths TEXT NOT NULL) WITHOUT ROWID;`,
 ];
+
+/** What a migration step computes in JavaScript, after its SQL, in its transaction. */
+const MIGRATION_HOOKS: Record<number, (db: IndexDb) => void> = {
+  4: (db) => {
+    db.function("congruent_range", { deterministic: true }, (version, upd, si, se, ei, ee, side) => {
+      const keys = rangeKeys({ version: version as string, upd: upd as string, start_incl: si as string | null, start_excl: se as string | null, end_incl: ei as string | null, end_excl: ee as string | null });
+      return [keys.lo, keys.hi, keys.prefix, keys.depth][side as number];
+    });
+    const args = "version, upd, start_incl, start_excl, end_incl, end_excl";
+    db.exec(
+      `UPDATE cpe_matches SET lo = congruent_range(${args}, 0), hi = congruent_range(${args}, 1), prefix = congruent_range(${args}, 2), depth = congruent_range(${args}, 3) WHERE part = 'a' AND vulnerable = 1`,
+    );
+    db.exec(APP_RANGE_INDEX);
+    refreshProducts(db);
+  },
+};
+
+/**
+ * The entries covering a version are found by `product = ? AND prefix = ? AND hi > key AND
+ * lo <= key` for each of the key's prefixes: this index answers it alone (covering), and still
+ * answers a product's plain lookups.
+ */
+const APP_RANGE_INDEX = `CREATE INDEX cpe_matches_app_product ON cpe_matches(product, prefix, hi, lo, vendor, cve, version) WHERE part = 'a' AND vulnerable = 1`;
+
+/**
+ * Recount the `products` rows of `products` (every product when undefined): distinct CVEs per
+ * vendor among the vulnerable application entries, and the prefix depths they are filed at.
+ */
+export function refreshProducts(db: IndexDb, products?: Iterable<string>): void {
+  const app = (t: string) => `${t}.part = 'a' AND ${t}.vulnerable = 1`;
+  const depths = `',' || (SELECT group_concat(DISTINCT d.depth) FROM cpe_matches AS d WHERE d.product = v.product AND ${app("d")}) || ','`;
+  const rows = (where: string) =>
+    `INSERT INTO products SELECT v.product, json_group_object(v.vendor, v.cves), ${depths}
+     FROM (SELECT m.product, m.vendor, count(DISTINCT m.cve) AS cves FROM cpe_matches AS m WHERE ${app("m")} ${where} GROUP BY m.product, m.vendor) AS v
+     GROUP BY v.product`;
+  if (products === undefined) {
+    db.exec(`DELETE FROM products; ${rows("")}`);
+    return;
+  }
+  const drop = db.prepare("DELETE FROM products WHERE product = ?");
+  const add = db.prepare(rows("AND m.product = ?"));
+  for (const p of products) {
+    drop.run(p);
+    add.run(p);
+  }
+}
 
 /** Apply every migration the database has not seen, each in its own transaction. */
 export function migrate(db: IndexDb, file: string): void {
@@ -62,6 +121,7 @@ export function migrate(db: IndexDb, file: string): void {
   for (let v = current; v < MIGRATIONS.length; v++) {
     db.transaction(() => {
       db.exec(MIGRATIONS[v] as string);
+      MIGRATION_HOOKS[v + 1]?.(db);
       db.pragma(`user_version = ${v + 1}`);
     })();
   }

@@ -10,7 +10,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { collectStorePaths, packagesOf, type CollectOptions } from "./collect.js";
 import { cacheDir as defaultCacheDir, openIndex } from "./index-db.js";
-import { Matcher, type Package } from "./match.js";
+import { Matcher, type Advisory, type Package } from "./match.js";
 import type { PackageResult } from "./report.js";
 import { loadWhitelists, whitelisted, type Whitelist } from "./whitelist.js";
 
@@ -48,11 +48,11 @@ export interface ScanResult {
 export function scanPackages(packages: readonly Package[], opts: { cacheDir?: string; whitelist?: Whitelist; now?: Date } = {}): PackageResult[] {
   const db = openIndex(defaultCacheDir(opts.cacheDir), { mustExist: true });
   try {
-    const matcher = new Matcher(db);
+    const found = new Matcher(db).matchAll(packages);
     const now = opts.now ?? new Date();
-    return packages.map((pkg) => {
+    return packages.map((pkg, i) => {
       const result: PackageResult = { ...pkg, affected: [], whitelisted: [] };
-      for (const a of matcher.match(pkg)) {
+      for (const a of found[i] as Advisory[]) {
         const rule = opts.whitelist ? whitelisted(opts.whitelist, pkg.pname, pkg.version, a.id, now) : undefined;
         if (rule) result.whitelisted.push({ ...a, rule });
         else result.affected.push(a);
@@ -72,7 +72,7 @@ export function scanPackages(packages: readonly Package[], opts: { cacheDir?: st
 export async function scan(opts: ScanOptions): Promise<ScanResult> {
   // Whitelists first: a syntax error should stop the scan before any work.
   const whitelist = loadWhitelists(opts.whitelists ?? []);
-  const collected = await collectStorePaths(opts);
+  const collected = await collectStorePaths({ referencesCacheDir: defaultCacheDir(opts.cacheDir), ...opts });
   let derivers: Map<string, string> | undefined;
   const uri = opts.nixStoreUri ?? process.env.CONGRUENT_NIX_STORE;
   const physicalRoot = collected.nix && uri && path.isAbsolute(uri) && fs.existsSync(uri) ? uri : undefined;

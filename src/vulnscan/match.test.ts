@@ -6,7 +6,7 @@ import { openIndex, type IndexDb } from "./index-db.js";
 import { entryCovers, Matcher, type Package } from "./match.js";
 import { importNvd } from "./nvd-import.js";
 
-const SAMPLE = path.resolve(import.meta.dirname, "../../../shared/data/nvd-sample/nvdcve-2.0-sample.json");
+const SAMPLE = path.resolve(import.meta.dirname, "../../test/fixtures/nvd-sample/nvdcve-2.0-sample.json");
 const FIXTURE = path.resolve(import.meta.dirname, "../../test/fixtures/nvd/advisories.json");
 
 function pkg(name: string, patched: string[] = []): Package {

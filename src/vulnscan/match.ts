@@ -1,7 +1,7 @@
 import shippedOverrides from "./vendor-overrides.json" with { type: "json" };
 import type { IndexDb } from "./index-db.js";
 import { isAnyOrNa } from "./cpe.js";
-import { compareVersions, versionsEqual } from "./version.js";
+import { compareVersions, isWholeKey, keyPrefixes, versionKey, versionKeyBounds, versionsEqual } from "./version.js";
 
 /** A package to check: what a store path or its `.drv` says it is. */
 export interface Package {
@@ -42,10 +42,8 @@ export function loadOverrides(): VendorOverrides {
   return { packages: raw.packages ?? {}, vendors: raw.vendors ?? {} };
 }
 
-interface Row {
-  cve: number;
-  vendor: string;
-  product: string;
+/** One CPE match entry's version fields, as the index stores them. */
+export interface VersionFields {
   version: string;
   upd: string;
   start_incl: string | null;
@@ -54,7 +52,10 @@ interface Row {
   end_excl: string | null;
 }
 
-interface FullRow extends Row {
+interface FullRow extends VersionFields {
+  cve: number;
+  vendor: string;
+  product: string;
   cfg: number;
   cfg_and: number;
   node: number;
@@ -70,19 +71,27 @@ const F: Tri = 0;
 const T: Tri = 1;
 const U: Tri = 2;
 
+function ranged(e: VersionFields): boolean {
+  return e.start_incl !== null || e.start_excl !== null || e.end_incl !== null || e.end_excl !== null;
+}
+
+/**
+ * The version an entry without a range names. An update field (`2.0:beta9`) is part of the
+ * version: Nix writes 2.0-beta9 (or 2.0beta9, the same components); sudo's `1.9.5:patch1` is
+ * Nix's 1.9.5p1.
+ */
+function cpeVersion(e: VersionFields): string {
+  return isAnyOrNa(e.upd) ? e.version : `${e.version}-${e.upd.replace(/^patch(?=\d)/, "p")}`;
+}
+
 /**
  * Does the CPE entry cover `version`? `{ allVersions }` when it names neither a version nor
  * a range (`*` or `-`): such CVEs are reported, marked as affecting every version.
  */
-export function entryCovers(e: Omit<Row, "cve" | "vendor" | "product">, version: string): { hit: boolean; allVersions: boolean } {
-  const ranged = e.start_incl !== null || e.start_excl !== null || e.end_incl !== null || e.end_excl !== null;
-  if (!ranged) {
+export function entryCovers(e: VersionFields, version: string): { hit: boolean; allVersions: boolean } {
+  if (!ranged(e)) {
     if (isAnyOrNa(e.version)) return { hit: true, allVersions: true };
-    // An update field (`2.0:beta9`) is part of the version: Nix writes 2.0-beta9 (or 2.0beta9,
-    // the same components).
-    // sudo's `1.9.5:patch1` is Nix's 1.9.5p1.
-    const cpeVersion = isAnyOrNa(e.upd) ? e.version : `${e.version}-${e.upd.replace(/^patch(?=\d)/, "p")}`;
-    return { hit: versionsEqual(cpeVersion, version), allVersions: false };
+    return { hit: versionsEqual(cpeVersion(e), version), allVersions: false };
   }
   const hit =
     (e.start_incl === null || compareVersions(version, e.start_incl) >= 0) &&
@@ -90,6 +99,60 @@ export function entryCovers(e: Omit<Row, "cve" | "vendor" | "product">, version:
     (e.end_incl === null || compareVersions(version, e.end_incl) <= 0) &&
     (e.end_excl === null || compareVersions(version, e.end_excl) < 0);
   return { hit, allVersions: false };
+}
+
+/** Above every version key (they start with a tag, `%` to `)`). */
+const KEY_MAX = "*";
+/** Just above a key `k` and below every greater one: no key extends another (each ends with its end mark). */
+const justAbove = (k: string) => `${k}!`;
+
+/**
+ * The entry as a range of version keys: it covers `version` exactly when
+ * `lo <= versionKey(version) < hi` (code-unit order, as SQL's BINARY collation compares them), the
+ * same answer as {@link entryCovers}. All versions: the whole range, `lo` empty and `hi` `*`.
+ * `prefix` is the range's longest common component prefix ({@link keyPrefixes}): every version
+ * it covers has that prefix, so a lookup visits only ranges filed under its own prefixes;
+ * `depth` is its number of components, or {@link WHOLE} when it is a whole key (one version).
+ *
+ * @example rangeKeys({ version: "*", upd: "*", start_incl: "3.0.0", start_excl: null, end_incl: null, end_excl: "3.0.7" })
+ */
+export function rangeKeys(e: VersionFields): { lo: string; hi: string; prefix: string; depth: number } {
+  let lo = "";
+  let hi = KEY_MAX;
+  if (!ranged(e)) {
+    if (!isAnyOrNa(e.version)) {
+      lo = versionKey(cpeVersion(e));
+      hi = justAbove(lo);
+    }
+  } else {
+    const max = (a: string, b: string) => (a >= b ? a : b);
+    const min = (a: string, b: string) => (a <= b ? a : b);
+    if (e.start_incl !== null) lo = max(lo, versionKey(e.start_incl));
+    if (e.start_excl !== null) lo = max(lo, justAbove(versionKey(e.start_excl)));
+    if (e.end_incl !== null) hi = min(hi, justAbove(versionKey(e.end_incl)));
+    if (e.end_excl !== null) hi = min(hi, versionKey(e.end_excl));
+  }
+  const prefixes = keyPrefixes(lo);
+  const depth = prefixes.findLastIndex((p) => hi.startsWith(p));
+  const prefix = prefixes[depth] as string;
+  return { lo, hi, prefix, depth: isWholeKey(prefix) ? WHOLE : depth };
+}
+
+/** The depth of a prefix that is a whole version key. */
+export const WHOLE = -1;
+
+/** A vulnerable application entry that covers a package's version. */
+export interface Hit {
+  cve: number;
+  vendor: string;
+  /** The entry names no version or range. */
+  allVersions: boolean;
+}
+
+/** Products to look up, with the version each is asked about. */
+export interface Probe {
+  product: string;
+  version: string;
 }
 
 /**
@@ -106,37 +169,92 @@ export function entryCovers(e: Omit<Row, "cve" | "vendor" | "product">, version:
  * is this package. So "openssl AND (linux or windows)" reports openssl; "plugin AND jenkins"
  * does not report jenkins.
  *
- * @example new Matcher(db).match({ name: "openssl-1.0.1f", pname: "openssl", version: "1.0.1f", path, patched: [] })
+ * A scan is two queries, whatever the number of packages: every (product, version) probe at
+ * once, answered in SQL from the entries' key ranges (only covering entries come back), then
+ * the CVEs found; vendors are chosen only for the products that had a hit.
+ *
+ * @example new Matcher(db).matchAll([{ name: "openssl-1.0.1f", pname: "openssl", version: "1.0.1f", path, patched: [] }])
  */
 export class Matcher {
-  private readonly byProduct;
   private readonly byCve;
-  private readonly cveInfo;
-  private readonly productCache = new Map<string, Row[]>();
+  private readonly vendorsOf;
+  private readonly coveringRows;
+  private readonly cveRows;
+  private readonly vendorCache = new Map<string, Map<string, number>>();
+  private readonly productNames = new Map<string, string[]>();
   private readonly candidateCache = new Map<string, Map<string, Set<string>>>();
-  private readonly advisoryCache = new Map<number, Omit<Advisory, "allVersions" | "cpe">>();
+  private readonly configCache = new Map<number, FullRow[][][]>();
+  private readonly advisoryCache = new Map<number, Omit<Advisory, "allVersions" | "cpe"> & { complex: boolean }>();
 
   constructor(
-    db: IndexDb,
+    protected readonly db: IndexDb,
     private readonly overrides: VendorOverrides = loadOverrides(),
   ) {
-    // The WHERE repeats the partial index's condition so SQLite uses it.
-    this.byProduct = db.prepare<[string], Row>(
-      "SELECT cve, vendor, product, version, upd, start_incl, start_excl, end_incl, end_excl FROM cpe_matches WHERE product = ? AND part = 'a' AND vulnerable = 1",
-    );
     this.byCve = db.prepare<[number], FullRow>("SELECT * FROM cpe_matches WHERE cve = ? ORDER BY cfg, node");
-    this.cveInfo = db.prepare<[number], { id: string; description: string | null; cvss_v31: number | null; cvss_v30: number | null; cvss_v2: number | null; vector: string | null; complex: number }>(
-      "SELECT id, description, cvss_v31, cvss_v30, cvss_v2, vector, complex FROM cves WHERE rowid = ?",
+    this.vendorsOf = db.prepare<[string], string>("SELECT vendors FROM products WHERE product = ?").pluck();
+    // Probes `[product, key, [prefix length…]]`: the products known (each asked only the prefix depths
+    // its entries use: most use one or two), then for each prefix the ranges filed under it
+    // that end above the key (the index's order) and start at or below it. The WHERE repeats
+    // the partial index's condition so SQLite uses it.
+    this.coveringRows = db
+      .prepare<[string], [number, number, string, number]>(
+        `WITH probes(probe, product, k, ends) AS MATERIALIZED (
+           SELECT j.key, j.value ->> 0, j.value ->> 1, j.value -> 2 FROM json_each(?) AS j),
+         asked(probe, product, k, prefix) AS MATERIALIZED (
+           SELECT p.probe, p.product, p.k, substr(p.k, 1, n.value) FROM probes AS p CROSS JOIN products AS pr CROSS JOIN json_each(p.ends) AS n
+           WHERE pr.product = p.product AND instr(pr.depths, ',' || iif(n.key = json_array_length(p.ends) - 1, ${WHOLE}, n.key) || ','))
+         SELECT a.probe, m.cve, m.vendor, m.lo = '' AND m.hi = '${KEY_MAX}'
+         FROM asked AS a CROSS JOIN cpe_matches AS m
+         WHERE m.product = a.product AND m.part = 'a' AND m.vulnerable = 1 AND m.prefix = a.prefix AND m.hi > a.k AND m.lo <= a.k`,
+      )
+      .raw();
+    this.cveRows = db.prepare<[string], { rowid: number; id: string; description: string | null; cvss_v31: number | null; cvss_v30: number | null; cvss_v2: number | null; vector: string | null; complex: number }>(
+      "SELECT rowid, id, description, cvss_v31, cvss_v30, cvss_v2, vector, complex FROM cves WHERE rowid IN (SELECT value FROM json_each(?))",
     );
   }
 
-  private rows(product: string): Row[] {
-    let rows = this.productCache.get(product);
-    if (!rows) {
-      rows = this.byProduct.all(product);
-      this.productCache.set(product, rows);
+  /** Vendor → number of CVEs of `product` (vulnerable application entries). */
+  protected vendorCounts(product: string): Map<string, number> {
+    const json = this.vendorsOf.get(product);
+    return new Map(json === undefined ? [] : Object.entries(JSON.parse(json) as Record<string, number>));
+  }
+
+  /** The entries covering each probe's version, in one query: probe index → hits. */
+  protected covering(probes: readonly Probe[]): Map<number, Hit[]> {
+    const out = new Map<number, Hit[]>();
+    const keys = new Map<string, { key: string; ends: number[] }>();
+    const json = JSON.stringify(
+      probes.map((p) => {
+        let k = keys.get(p.version);
+        if (!k) keys.set(p.version, (k = versionKeyBounds(p.version)));
+        return [p.product, k.key, k.ends];
+      }),
+    );
+    for (const [probe, cve, vendor, every] of this.coveringRows.all(json)) {
+      const hit = { cve, vendor, allVersions: every === 1 };
+      const list = out.get(probe);
+      if (list) list.push(hit);
+      else out.set(probe, [hit]);
     }
-    return rows;
+    return out;
+  }
+
+  private counts(product: string): Map<string, number> {
+    let c = this.vendorCache.get(product);
+    if (!c) this.vendorCache.set(product, (c = this.vendorCounts(product)));
+    return c;
+  }
+
+  /** The products a pname is looked up as, before vendors: the override's, else the pname (python/perl prefixes removed), with `-` and as `_`. */
+  private productsOf(pname: string): string[] {
+    let products = this.productNames.get(pname);
+    if (!products) {
+      const explicit = this.overrides.packages[pname];
+      const base = pname.toLowerCase().replace(/^(python\d*(\.\d+)?|perl\d[\d.]*)-/, "");
+      products = [...new Set(explicit ? explicit.map((pair) => pair.split(":")[1] as string) : [base, base.replace(/-/g, "_")])];
+      this.productNames.set(pname, products);
+    }
+    return products;
   }
 
   /**
@@ -157,8 +275,7 @@ export class Matcher {
         out.set(product, (out.get(product) ?? new Set()).add(vendor));
       }
     } else {
-      const base = pname.toLowerCase().replace(/^(python\d*(\.\d+)?|perl\d[\d.]*)-/, "");
-      for (const product of new Set([base, base.replace(/-/g, "_")])) {
+      for (const product of this.productsOf(pname)) {
         const vendors = this.chooseVendors(product, pname.toLowerCase());
         if (vendors.size > 0) out.set(product, vendors);
       }
@@ -176,67 +293,111 @@ export class Matcher {
   chooseVendors(product: string, pname = product): Set<string> {
     const listed = this.overrides.vendors[product];
     if (listed) return new Set(listed);
-    const counts = new Map<string, Set<number>>();
-    for (const r of this.rows(product)) counts.set(r.vendor, (counts.get(r.vendor) ?? new Set()).add(r.cve));
+    const counts = this.counts(product);
     if (counts.size <= 1) return new Set(counts.keys());
-    const max = Math.max(...[...counts.values()].map((s) => s.size));
-    const out = new Set([...counts].filter(([, s]) => s.size === max).map(([v]) => v));
+    const max = Math.max(...counts.values());
+    const out = new Set([...counts].filter(([, n]) => n === max).map(([v]) => v));
     for (const v of [product, `${product}_project`, pname]) if (counts.has(v)) out.add(v);
     return out;
   }
 
   /** CVEs affecting `pkg`, without the ones its patches fix, highest score first. */
   match(pkg: Package): Advisory[] {
-    if (pkg.version === "") return [];
-    const cands = this.candidates(pkg.pname);
-    const hits = new Map<number, { allVersions: boolean; cpe: string }>();
-    for (const [product, vendors] of cands) {
-      for (const r of this.rows(product)) {
-        if (!vendors.has(r.vendor)) continue;
-        const c = entryCovers(r, pkg.version);
-        if (!c.hit) continue;
-        const prev = hits.get(r.cve);
-        // A versioned match outranks an all-versions one for the same CVE.
-        hits.set(r.cve, { allVersions: (prev?.allVersions ?? true) && c.allVersions, cpe: `${r.vendor}:${r.product}` });
-      }
-    }
-    const out: Advisory[] = [];
-    for (const [cve, hit] of hits) {
-      const info = this.advisory(cve);
-      if (pkg.patched.includes(info.id)) continue;
-      if (info.complex && !this.configurationsHold(cve, cands, pkg.version)) continue;
-      out.push({ id: info.id, ...(info.cvss ? { cvss: info.cvss } : {}), allVersions: hit.allVersions, cpe: hit.cpe, ...(info.description ? { description: info.description } : {}), url: info.url });
-    }
-    return sortAdvisories(out);
+    return this.matchAll([pkg])[0] as Advisory[];
   }
 
-  private advisory(cve: number): Omit<Advisory, "allVersions" | "cpe"> & { complex?: boolean } {
-    let a = this.advisoryCache.get(cve) as (Omit<Advisory, "allVersions" | "cpe"> & { complex?: boolean }) | undefined;
-    if (!a) {
-      const r = this.cveInfo.get(cve);
-      if (!r) throw new Error(`index inconsistent: CVE row ${cve} missing`);
+  /** {@link match} for every package, in two queries (and one per product that had a hit). */
+  matchAll(packages: readonly Package[]): Advisory[][] {
+    // One probe per distinct (product, version); each package's products, in order, point at theirs.
+    const probes: Probe[] = [];
+    const probeIndex = new Map<string, number>();
+    const asked = packages.map((pkg) => {
+      const ids: number[] = [];
+      if (pkg.version === "") return ids;
+      for (const product of this.productsOf(pkg.pname)) {
+        const id = `${product}\0${pkg.version}`;
+        let i = probeIndex.get(id);
+        if (i === undefined) probeIndex.set(id, (i = probes.push({ product, version: pkg.version }) - 1));
+        ids.push(i);
+      }
+      return ids;
+    });
+    const covering = this.covering(probes);
+
+    type Found = { allVersions: boolean; cpe: string; order: number; vendor: string };
+    const found = asked.map((ids, i) => {
+      let hits: Map<number, Found> | undefined;
+      ids.forEach((probe, order) => {
+        const list = covering.get(probe);
+        if (!list) return;
+        const product = (probes[probe] as Probe).product;
+        const vendors = this.candidates((packages[i] as Package).pname).get(product);
+        for (const h of list) {
+          if (!vendors?.has(h.vendor)) continue;
+          hits ??= new Map();
+          const prev = hits.get(h.cve);
+          // A versioned match outranks an all-versions one; the CPE named is the last of the
+          // candidates' entries in index order (product as listed, then vendor), as always.
+          const later = !prev || order > prev.order || (order === prev.order && h.vendor >= prev.vendor);
+          const allVersions = (prev?.allVersions ?? true) && h.allVersions;
+          hits.set(h.cve, later ? { allVersions, cpe: `${h.vendor}:${product}`, order, vendor: h.vendor } : { ...(prev as Found), allVersions });
+        }
+      });
+      return hits;
+    });
+    this.loadAdvisories([...new Set(found.flatMap((h) => (h ? [...h.keys()] : [])))]);
+
+    return packages.map((pkg, i) => {
+      const out: Advisory[] = [];
+      for (const [cve, hit] of found[i] ?? []) {
+        const info = this.advisoryCache.get(cve);
+        if (!info) throw new Error(`index inconsistent: CVE row ${cve} missing`);
+        if (pkg.patched.includes(info.id)) continue;
+        if (info.complex && !this.configurationsHold(cve, this.candidates(pkg.pname), pkg.version)) continue;
+        out.push({ id: info.id, ...(info.cvss ? { cvss: info.cvss } : {}), allVersions: hit.allVersions, cpe: hit.cpe, ...(info.description ? { description: info.description } : {}), url: info.url });
+      }
+      return sortAdvisories(out);
+    });
+  }
+
+  private loadAdvisories(cves: readonly number[]): void {
+    const todo = cves.filter((c) => !this.advisoryCache.has(c));
+    if (todo.length === 0) return;
+    for (const r of this.cveRows.all(JSON.stringify(todo))) {
       const cvss: Cvss | undefined =
         r.cvss_v31 !== null ? { score: r.cvss_v31, version: "3.1" } : r.cvss_v30 !== null ? { score: r.cvss_v30, version: "3.0" } : r.cvss_v2 !== null ? { score: r.cvss_v2, version: "2.0" } : undefined;
       if (cvss && r.vector) cvss.vector = r.vector;
-      a = { id: r.id, url: `https://nvd.nist.gov/vuln/detail/${r.id}`, complex: r.complex === 1 };
+      const a: Omit<Advisory, "allVersions" | "cpe"> & { complex: boolean } = { id: r.id, url: `https://nvd.nist.gov/vuln/detail/${r.id}`, complex: r.complex === 1 };
       if (cvss) a.cvss = cvss;
       if (r.description) a.description = r.description;
-      this.advisoryCache.set(cve, a);
+      this.advisoryCache.set(r.rowid, a);
     }
-    return a;
+  }
+
+  /** A CVE's entries by configuration, then node (read once per CVE: one CVE can have hundreds). */
+  private configurations(cve: number): FullRow[][][] {
+    let configs = this.configCache.get(cve);
+    if (!configs) {
+      const byCfg = new Map<number, Map<number, FullRow[]>>();
+      for (const r of this.byCve.all(cve)) {
+        let nodes = byCfg.get(r.cfg);
+        if (!nodes) byCfg.set(r.cfg, (nodes = new Map()));
+        const list = nodes.get(r.node);
+        if (list) list.push(r);
+        else nodes.set(r.node, [r]);
+      }
+      configs = [...byCfg.values()].map((nodes) => [...nodes.values()]);
+      this.configCache.set(cve, configs);
+    }
+    return configs;
   }
 
   /** The AND/OR rule of the class comment, over every configuration of one CVE. */
   private configurationsHold(cve: number, cands: Map<string, Set<string>>, version: string): boolean {
-    const rows = this.byCve.all(cve);
-    const configs = new Map<number, FullRow[]>();
-    for (const r of rows) configs.set(r.cfg, [...(configs.get(r.cfg) ?? []), r]);
-    for (const cfgRows of configs.values()) {
+    for (const nodes of this.configurations(cve)) {
       let ours = false;
-      const nodes = new Map<number, FullRow[]>();
-      for (const r of cfgRows) nodes.set(r.node, [...(nodes.get(r.node) ?? []), r]);
       const nodeValues: Tri[] = [];
-      for (const nodeRows of nodes.values()) {
+      for (const nodeRows of nodes) {
         const values = nodeRows.map((r): Tri => {
           if (r.part !== "a" || r.vulnerable !== 1) return U;
           const isUs = cands.get(r.product)?.has(r.vendor) === true && entryCovers(r, version).hit;
@@ -246,7 +407,7 @@ export class Matcher {
         const v = combine(values, (nodeRows[0] as FullRow).node_and === 1);
         nodeValues.push((nodeRows[0] as FullRow).node_negate === 1 ? negate(v) : v);
       }
-      const value = combine(nodeValues, (cfgRows[0] as FullRow).cfg_and === 1);
+      const value = combine(nodeValues, ((nodes[0] as FullRow[])[0] as FullRow).cfg_and === 1);
       if (ours && value !== F) return true;
     }
     return false;

@@ -4,7 +4,8 @@ import { parseCpe } from "./cpe.js";
 import { CongruentError } from "../errors.js";
 import { fetchCached } from "./fetch-cache.js";
 import { readFeed, type NvdCve } from "./feed-reader.js";
-import { indexStats, openIndex, type IndexDb } from "./index-db.js";
+import { indexStats, openIndex, refreshProducts, type IndexDb } from "./index-db.js";
+import { rangeKeys } from "./match.js";
 
 export interface ImportProgress {
   /** The file (or URL) being read. */
@@ -86,6 +87,9 @@ class Writer {
   added = 0;
   replaced = 0;
   unchanged = 0;
+  /** Products whose vulnerable application entries changed: their `products` rows are recounted. */
+  readonly touched = new Set<string>();
+  private readonly productsOfCve;
   private readonly get;
   private readonly insertCve;
   private readonly updateCve;
@@ -100,8 +104,9 @@ class Writer {
     );
     this.updateCve = db.prepare(`UPDATE cves SET ${cols} WHERE rowid = @rowid`);
     this.deleteMatches = db.prepare("DELETE FROM cpe_matches WHERE cve = ?");
+    this.productsOfCve = db.prepare<[number], string>("SELECT DISTINCT product FROM cpe_matches WHERE cve = ? AND part = 'a' AND vulnerable = 1").pluck();
     this.insertMatch = db.prepare(
-      "INSERT INTO cpe_matches (cve, cfg, cfg_and, node, node_and, node_negate, vulnerable, part, vendor, product, version, upd, start_incl, start_excl, end_incl, end_excl) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      "INSERT INTO cpe_matches (cve, cfg, cfg_and, node, node_and, node_negate, vulnerable, part, vendor, product, version, upd, start_incl, start_excl, end_incl, end_excl, lo, hi, prefix, depth) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     );
   }
 
@@ -132,6 +137,7 @@ class Writer {
     if (existing) {
       rowid = existing.rowid;
       this.updateCve.run({ ...row, rowid });
+      for (const p of this.productsOfCve.all(rowid)) this.touched.add(p);
       this.deleteMatches.run(rowid);
       this.replaced++;
     } else {
@@ -146,11 +152,19 @@ class Writer {
         const nodeAnd = node.operator === "AND" ? 1 : 0;
         for (const match of node.cpeMatch ?? []) {
           const cpe = typeof match.criteria === "string" ? parseCpe(match.criteria) : undefined;
+          const fields = {
+            version: cpe?.version ?? "*", upd: cpe?.update ?? "*",
+            start_incl: match.versionStartIncluding ?? null, start_excl: match.versionStartExcluding ?? null, end_incl: match.versionEndIncluding ?? null, end_excl: match.versionEndExcluding ?? null,
+          };
+          // Only vulnerable application entries are matched by key range.
+          const app = cpe?.part === "a" && match.vulnerable === true;
+          const keys = app ? rangeKeys(fields) : undefined;
+          if (app) this.touched.add(cpe.product);
           // An unparsable entry stays as part '?': unknown, like a platform we cannot see.
           this.insertMatch.run(
             rowid, ci, cfgAnd, ni, nodeAnd, node.negate ? 1 : 0, match.vulnerable ? 1 : 0,
-            cpe?.part ?? "?", cpe?.vendor ?? "", cpe?.product ?? "", cpe?.version ?? "*", cpe?.update ?? "*",
-            match.versionStartIncluding ?? null, match.versionStartExcluding ?? null, match.versionEndIncluding ?? null, match.versionEndExcluding ?? null,
+            cpe?.part ?? "?", cpe?.vendor ?? "", cpe?.product ?? "", fields.version, fields.upd,
+            fields.start_incl, fields.start_excl, fields.end_incl, fields.end_excl, keys?.lo ?? null, keys?.hi ?? null, keys?.prefix ?? null, keys?.depth ?? null,
           );
         }
       });
@@ -202,6 +216,8 @@ export async function importNvd(from: readonly string[], opts: ImportOptions): P
         recordSource.run(input.source, input.etag ?? null, new Date().toISOString(), cves);
         result.sources.push({ source: input.source, cves, notModified: input.notModified });
       }
+      // Many products touched (a first import): one recount of all is cheaper than one each.
+      refreshProducts(db, writer.touched.size > 2000 ? undefined : writer.touched);
       db.exec("COMMIT");
     } catch (e) {
       db.exec("ROLLBACK");

@@ -86,6 +86,108 @@ export function compareVersions(a: string, b: string): number {
   return 0;
 }
 
+// Version keys: tags in Nix's component order, all printable, so keys pass through JSON and
+// SQL text as they are. A string component ends with TERM, below every character it holds:
+// characters up to ESC are written ESC and the character plus 0x40, which keeps their order.
+const PRE = "%";
+const END = "&";
+const STR = "(";
+const NUM = ")";
+const TERM = "#";
+const ESC = "$";
+// Control characters are exactly what it is about. Only used with replace (no lastIndex state).
+// eslint-disable-next-line no-control-regex
+const LOW = /[\x00-\x24]/g;
+
+/**
+ * A string whose code-unit order is {@link compareVersions}' order: equal keys for equal
+ * versions, and `versionKey(a) < versionKey(b)` exactly when a sorts before b. So the index can
+ * store range bounds as keys and compare them in SQL (BINARY collation, memcmp of UTF-8, the
+ * same order) instead of reading every range into JavaScript.
+ *
+ * Components (after trailing-zero normalisation) are tagged in Nix's order: "pre" `%` < the
+ * missing component (the end, `&`) < other strings `(` (ended by `#`) < numbers `)` (their digit
+ * count as one character from `1` on, then the digits without leading zeros).
+ *
+ * @example versionKey("1.0") === versionKey("1") // true
+ * @example versionKey("1.0pre") < versionKey("1.0") // true
+ */
+export function versionKey(v: string): string {
+  return versionKeyBounds(v).key;
+}
+
+/**
+ * {@link versionKey}(v) and where its {@link keyPrefixes} end (their lengths, the whole key
+ * last), in one pass over `v`: a scan asks this of every package. Components are split and
+ * trailing zeros dropped exactly as {@link splitVersion} and {@link normalizedComponents} do.
+ *
+ * @example versionKeyBounds("1.2").ends.length // 4
+ */
+export function versionKeyBounds(v: string): { key: string; ends: number[] } {
+  const parts: string[] = [];
+  let zeros = 0; // trailing components that are numbers made of zeros only
+  let i = 0;
+  while (i < v.length) {
+    let c = v.charCodeAt(i);
+    if (c === 46 || c === 45) {
+      i++;
+      continue;
+    }
+    const start = i;
+    if (c >= 48 && c <= 57) {
+      let lead = i;
+      while (i < v.length && (c = v.charCodeAt(i)) >= 48 && c <= 57) i++;
+      while (lead < i - 1 && v.charCodeAt(lead) === 48) lead++;
+      parts.push(NUM + String.fromCharCode(0x30 + i - lead) + v.slice(lead, i));
+      zeros = lead === i - 1 && v.charCodeAt(lead) === 48 ? zeros + 1 : 0;
+    } else {
+      let low = false;
+      while (i < v.length && !((c = v.charCodeAt(i)) >= 48 && c <= 57) && c !== 46 && c !== 45) {
+        if (c <= 0x24) low = true;
+        i++;
+      }
+      const text = v.slice(start, i);
+      parts.push(text === "pre" ? PRE : STR + (low ? text.replace(LOW, (x) => ESC + String.fromCharCode(x.charCodeAt(0) + 0x40)) : text) + TERM);
+      zeros = 0;
+    }
+  }
+  // Trailing zeros go, but never the only component: 153.0.0 is 153, 0.0 is 0.
+  parts.length -= Math.min(zeros, Math.max(0, parts.length - 1));
+  const ends = [0];
+  let key = "";
+  for (const p of parts) ends.push((key += p).length);
+  key += END;
+  ends.push(key.length);
+  return { key, ends };
+}
+
+/**
+ * The prefixes of a version key that end where a component ends: "", each component added,
+ * and the whole key with its end mark. Every key between two keys starts with their longest
+ * common such prefix, so the index files each range under it and a lookup asks only these.
+ * Parsing stops at the end mark (anything after it, as in a bound's "just above", is ignored).
+ *
+ * @example keyPrefixes(versionKey("1.2")).length // 4: "", "1", "1.2", "1.2" and its end
+ */
+export function keyPrefixes(key: string): string[] {
+  const out = [""];
+  let i = 0;
+  while (i < key.length) {
+    const tag = key[i];
+    if (tag === STR) i = key.indexOf(TERM, i) + 1 || key.length;
+    else if (tag === NUM) i += 2 + key.charCodeAt(i + 1) - 0x30;
+    else i++;
+    out.push(key.slice(0, i));
+    if (tag === END) break;
+  }
+  return out;
+}
+
+/** True when a key prefix is a whole key (it ends with the end mark). */
+export function isWholeKey(prefix: string): boolean {
+  return prefix.endsWith(END);
+}
+
 /** Versions equal under {@link compareVersions}. */
 export function versionsEqual(a: string, b: string): boolean {
   return compareVersions(a, b) === 0;

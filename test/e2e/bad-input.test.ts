@@ -74,7 +74,7 @@ describe("bad input is refused with one line naming the file; nothing changes", 
   });
 
   it("unknown role", async () => {
-    await expectRefused({ ...good, roles: ["webgateway", "mainframe"] }, nothing, nothing, new RegExp(`${hostPath()}:\\d+: unknown role "mainframe"`));
+    await expectRefused({ ...good, roles: ["webgateway", "mainframe"] }, nothing, nothing, new RegExp(`${hostPath()}:\\d+: roles\\.1: unknown role "mainframe"`));
   });
 
   it("unknown component", async () => {

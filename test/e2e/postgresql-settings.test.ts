@@ -1,9 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { chmodSync } from "node:fs";
 import path from "node:path";
 import pg from "pg";
 import { cli, cliJson, freePort, tempDir, writeHost, writeSnippet, type SwitchOut, servicePid } from "../helpers.js";
-import { hasPostgres } from "../support/postgres.js";
+import { noPostgres } from "../support/postgres.js";
+import { describeUnless } from "../support/skip.js";
 
 /**
  * Zero needless restarts: one switch per row, each adding one line to a snippet. Every
@@ -39,7 +40,7 @@ const ROWS: [name: string, value: string, shown: string, context: string][] = [
   ["wal_level", "logical", "logical", "postmaster"],
 ];
 
-describe.skipIf(!hasPostgres)("postgresql: every reloadable parameter is reloaded, never restarted", () => {
+describeUnless(noPostgres)("postgresql: every reloadable parameter is reloaded, never restarted", () => {
   const root = tempDir();
   chmodSync(root, 0o755);
   const state = path.join(root, "state");

@@ -1,14 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import pg from "pg";
 import { cli, cliJson, freePort, tempDir, writeHost, writeSnippet, type SwitchOut, type StatusOut, servicePid } from "../helpers.js";
-import { hasPostgres } from "../support/postgres.js";
+import { noPostgres } from "../support/postgres.js";
+import { describeUnless } from "../support/skip.js";
 
 /** A real PostgreSQL run by Congruent: reload where the server allows, restart only where it must. */
-describe.skipIf(!hasPostgres)("postgresql component", () => {
+describeUnless(noPostgres)("postgresql component", () => {
   const root = tempDir();
   // The server runs as user postgres: it must be able to reach the store and its data directory.
   chmodSync(root, 0o755);
@@ -191,7 +192,7 @@ describe.skipIf(!hasPostgres)("postgresql component", () => {
   });
 });
 
-describe.skipIf(!hasPostgres)("postgresql application roles (roles.json): passwords from <state>/secrets, never in the store", () => {
+describeUnless(noPostgres)("postgresql application roles (roles.json): passwords from <state>/secrets, never in the store", () => {
   const root = tempDir();
   chmodSync(root, 0o755);
   const state = path.join(root, "state");

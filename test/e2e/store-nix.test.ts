@@ -1,19 +1,20 @@
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command } from "commander";
-import { afterAll, describe, expect, it, vi } from "vitest";
+import { afterAll, expect, it, vi } from "vitest";
+import { itUnless } from "../support/skip.js";
 import { registerStore } from "../../src/cli/store.js";
 import { runStoreConformance } from "../../src/store/engine.case.js";
 import { NixStore } from "../../src/store/engines/nix/index.js";
 import { readTree, removeTree } from "../../src/store/nar.js";
 import { sourcePath } from "../../src/store/path-hash.js";
+import { describeWithNix, nixEnv } from "../support/nix.js";
 
 // Real Nix 2.8, always on a store rooted in a temp dir: the machine's /nix is never touched.
 const env = { ...process.env, NIX_CONFIG: "substituters =\nexperimental-features = nix-command" };
-const hasNix = spawnSync("nix-store", ["--version"]).status === 0;
 const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), "../../dist/cli/main.js");
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "store-nix-e2e-"));
 afterAll(() => removeTree(tmp));
@@ -29,7 +30,7 @@ function makeTree(root: string): string {
   return root;
 }
 
-describe.skipIf(!hasNix)("interop with nix-store --add", () => {
+describeWithNix("interop with nix-store --add", () => {
   const dir = makeTree(path.join(tmp, "site-1.0"));
   const nixAdd = (p: string) => execFileSync("nix-store", ["--store", path.join(tmp, "nix"), "--add", p], { env }).toString();
 
@@ -56,7 +57,7 @@ describe.skipIf(!hasNix)("interop with nix-store --add", () => {
   });
 
   // dist/cli/main.js is built from src/cli/main.ts (not part of the store work): checked when present.
-  it.skipIf(!fs.existsSync(cli))("`congruent store add --dry-run --store-dir /nix/store` prints the same line", () => {
+  itUnless(fs.existsSync(cli) ? undefined : `${cli} is not built (npm run build)`)("`congruent store add --dry-run --store-dir /nix/store` prints the same line", () => {
     const state = path.join(tmp, "cli-state");
     const out = execFileSync("node", [cli, "store", "add", "--dry-run", "--store-dir", "/nix/store", "--state", state, dir]).toString();
     expect(out).toBe(nixAdd(dir));
@@ -65,12 +66,32 @@ describe.skipIf(!hasNix)("interop with nix-store --add", () => {
 });
 
 let n = 0;
-describe.skipIf(!hasNix)("nix engine", () => {
+describeWithNix("nix engine", () => {
   runStoreConformance({
-    name: "nix",
+    name: "nix (chroot store, nix-store --store DIR)",
     create() {
       const storeUri = path.join(tmp, `conformance-${n++}`);
       return { engine: new NixStore({ storeUri }), realPath: (p) => path.join(storeUri, p), cleanup: () => removeTree(storeUri) };
+    },
+  });
+
+  // The store build and switch use: Nix's own variables put the whole store in a temp dir,
+  // so its paths are real paths (as /nix/store is on a host).
+  runStoreConformance({
+    name: "nix (NIX_STORE_DIR and NIX_STATE_DIR)",
+    create() {
+      const root = path.join(tmp, `conformance-${n++}`);
+      const saved = { ...process.env };
+      Object.assign(process.env, nixEnv(root));
+      return {
+        engine: new NixStore(),
+        realPath: (p) => p,
+        cleanup: () => {
+          for (const k of Object.keys(nixEnv(root))) process.env[k] = saved[k] ?? "";
+          for (const k of Object.keys(nixEnv(root))) if (saved[k] === undefined) delete process.env[k];
+          removeTree(root);
+        },
+      };
     },
   });
 });

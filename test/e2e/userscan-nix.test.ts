@@ -4,12 +4,14 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { describeUnless } from "../support/skip.js";
 import { makeZip } from "../../src/userscan/test-zip.js";
 
 // Real Nix 2.8 on a store rooted in a temp dir (`nix-store --store DIR`): never the machine's /nix.
 const env = { ...process.env, NIX_CONFIG: "substituters =\nexperimental-features = nix-command" };
 const hasNix = spawnSync("nix-store", ["--version"]).status === 0;
+const noNix = hasNix ? undefined : "nix-store is not installed (apt-get install nix-bin)";
 const hasGcc = spawnSync("gcc", ["--version"]).status === 0;
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "userscan-nix-e2e-"));
@@ -46,7 +48,7 @@ function nixAdd(name: string): string {
   return execFileSync("nix-store", ["--store", nixRoot, "--add", src], { env }).toString().trim();
 }
 
-describe.skipIf(!hasNix)("userscan against a real Nix store", () => {
+describeUnless(noNix)("userscan against a real Nix store", () => {
   const kept: Record<string, string> = {};
   let unreferenced = "";
   let notInStore = "";

@@ -6,6 +6,7 @@ import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { Command } from "commander";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { describeUnless } from "../support/skip.js";
 import { registerVulnscan } from "../../src/cli/vulnscan.js";
 import { EmbeddedStore } from "../../src/store/engines/embedded/index.js";
 import { NixStore } from "../../src/store/engines/nix/index.js";
@@ -13,7 +14,7 @@ import { addGeneration, setCurrent } from "../../src/store/profiles.js";
 import { indexStats, openIndex } from "../../src/vulnscan/index.js";
 import type { JsonEntry } from "../../src/vulnscan/report.js";
 
-const SAMPLE_DIR = path.resolve(import.meta.dirname, "../../../shared/data/nvd-sample");
+const SAMPLE_DIR = path.resolve(import.meta.dirname, "../fixtures/nvd-sample");
 const SAMPLE = path.join(SAMPLE_DIR, "nvdcve-2.0-sample.json");
 const FIXTURES = path.resolve(import.meta.dirname, "../fixtures/nvd");
 const RUNNER = path.resolve(import.meta.dirname, "vulnscan-cli.ts");
@@ -281,8 +282,9 @@ describe("vulnscan", () => {
 });
 
 const hasNix = spawnSync("nix-store", ["--version"]).status === 0;
+const noNix = hasNix ? undefined : "nix-store is not installed (apt-get install nix-bin)";
 
-describe.skipIf(!hasNix)("vulnscan on a Nix store (nix-store -qR)", () => {
+describeUnless(noNix)("vulnscan on a Nix store (nix-store -qR)", () => {
   const nixRoot = path.join(tmp, "nix");
   beforeAll(() => {
     process.env.NIX_CONFIG = "substituters =\nexperimental-features = nix-command";

@@ -1,22 +1,7 @@
-import net from "node:net";
+import { tcpRequest } from "./probes.js";
 
-/** Send one text-protocol command to memcached and read up to `END`/`VERSION …`. */
-export function memcachedCommand(port: number, command: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: "127.0.0.1", port });
-    let answer = "";
-    socket.setTimeout(3000, () => socket.destroy(new Error("timeout")));
-    socket.on("connect", () => socket.write(`${command}\r\n`));
-    socket.on("data", (d) => {
-      answer += d;
-      if (/(^|\r\n)(END|VERSION [^\r]*|STORED|ERROR[^\r]*)\r\n$/.test(answer)) {
-        socket.end();
-        resolve(answer);
-      }
-    });
-    socket.on("error", reject);
-  });
-}
+/** Send one text-protocol command to memcached and read up to `END`/`VERSION …` (on this machine). */
+export const memcachedCommand = tcpRequest;
 
 /** `stats settings` as a map. */
 export async function memcachedSettings(port: number): Promise<Map<string, string>> {

@@ -116,3 +116,6 @@ export async function startPostgres(): Promise<TempPostgres> {
     },
   };
 }
+
+/** Why PostgreSQL tests are skipped, or undefined when the server programs are installed. */
+export const noPostgres = hasPostgres ? undefined : `PostgreSQL server programs not found in ${PG_BIN} (apt-get install postgresql)`;

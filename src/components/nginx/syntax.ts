@@ -16,10 +16,13 @@ export interface NginxSyntaxError {
   message: string;
 }
 
-interface Token {
+/** One token of nginx's syntax; `start`/`end` are offsets in the text (end exclusive). */
+export interface NginxToken {
   kind: "word" | ";" | "{" | "}";
   text: string;
   line: number;
+  start: number;
+  end: number;
 }
 
 /**
@@ -27,8 +30,8 @@ interface Token {
  * block; `#` starts a comment at the start of a word; single and double quotes group words
  * (backslash escapes inside); `${var}` inside a word is a variable, not a block.
  */
-function tokenize(text: string, file: string): { tokens: Token[]; error?: NginxSyntaxError } {
-  const tokens: Token[] = [];
+export function tokenize(text: string, file: string): { tokens: NginxToken[]; error?: NginxSyntaxError } {
+  const tokens: NginxToken[] = [];
   let line = 1;
   let i = 0;
   const n = text.length;
@@ -41,7 +44,7 @@ function tokenize(text: string, file: string): { tokens: Token[]; error?: NginxS
     else if (c === "#") {
       while (i < n && text[i] !== "\n") i++;
     } else if (c === ";" || c === "{" || c === "}") {
-      tokens.push({ kind: c, text: c, line });
+      tokens.push({ kind: c, text: c, line, start: i, end: i + 1 });
       i++;
     } else if (c === '"' || c === "'") {
       const start = i;
@@ -54,7 +57,7 @@ function tokenize(text: string, file: string): { tokens: Token[]; error?: NginxS
       }
       if (i >= n) return { tokens, error: { path: file, line: startLine, message: `unterminated ${c === '"' ? "double" : "single"} quote` } };
       i++;
-      tokens.push({ kind: "word", text: text.slice(start, i), line: startLine });
+      tokens.push({ kind: "word", text: text.slice(start, i), line: startLine, start, end: i });
     } else {
       const start = i;
       while (i < n) {
@@ -68,7 +71,7 @@ function tokenize(text: string, file: string): { tokens: Token[]; error?: NginxS
         if (d === "\\") i++;
         i++;
       }
-      tokens.push({ kind: "word", text: text.slice(start, i), line });
+      tokens.push({ kind: "word", text: text.slice(start, i), line, start, end: i });
     }
   }
   return { tokens };

@@ -1,14 +1,14 @@
 import { createHash, randomBytes } from "node:crypto";
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Redis } from "ioredis";
 import { CongruentError } from "../../errors.js";
 import { dir, file } from "../../store/tree.js";
 import type { ChangeClass, Component, LiveContext, RecordedSetting, RenderContext, TrackedInput } from "../component.js";
+import { scratchDir } from "../../generation/scratch.js";
 import { findProgram, programIdentity } from "../program.js";
-import { userIds } from "../support/server-user.js";
+import { asUser, userIds } from "../support/server-user.js";
 import { quote, splitArgs } from "./syntax.js";
 import { derivedFromFileAsync, derivedFromTextAsync } from "../../generation/derived-cache.js";
 
@@ -111,6 +111,21 @@ function settingText(value: number | string | boolean): string {
 }
 
 /**
+ * What is wrong with `settings.redis.<key>` as a redis.conf line, as far as it can be told
+ * without redis-server (its name's syntax, a directive the platform owns, one line, balanced
+ * quotes): the host schema asks this wherever a description is written.
+ */
+export function hostDirectiveProblem(key: string, value: number | string | boolean): string | undefined {
+  const name = key.toLowerCase();
+  if (!/^[a-z][a-z0-9_-]*$/.test(name)) return "not a redis.conf directive name";
+  if (name in OWNED) return `"${name}" is set by the platform and cannot be changed here (owned: ${Object.keys(OWNED).join(", ")})`;
+  const text = settingText(value);
+  if (/[\r\n\0]/.test(text)) return "a value must be one line";
+  if (!splitArgs(text)) return "unbalanced quotes in the value";
+  return undefined;
+}
+
+/**
  * The redis.conf of a host: platform lines, then `settings.redis` (one directive each, the value
  * written as given so `"save": "900 1 300 10"` works), then every snippet's lines in name order,
  * then the include of the password file. Each line's origin is kept for error messages.
@@ -139,13 +154,11 @@ export function composeConfig(ctx: RenderContext): ComposedConfig {
   platform("# settings.redis of the host description");
   for (const [key, value] of Object.entries(ctx.settings)) {
     const origin: Origin = { file: ctx.settingSource(key), fromHost: true };
+    const problem = hostDirectiveProblem(key, value);
+    if (problem) fail(origin, problem);
     const name = key.toLowerCase();
-    if (!/^[a-z][a-z0-9_-]*$/.test(name)) fail(origin, "not a redis.conf directive name");
-    owned(name, origin);
     const text = settingText(value);
-    if (/[\r\n\0]/.test(text)) fail(origin, "a value must be one line");
-    const args = splitArgs(text);
-    if (!args) fail(origin, "unbalanced quotes in the value");
+    const args = splitArgs(text)!;
     lines.push(`${name} ${text}`);
     origins.push(origin);
     directives.push({ name, args, origin });
@@ -299,7 +312,7 @@ class ThrowawayExit extends Error {
 }
 
 async function inScratch<T>(fn: (scratch: string) => Promise<T>): Promise<T> {
-  const scratch = mkdtempSync(path.join(os.tmpdir(), "congruent-redis-"));
+  const scratch = scratchDir("redis-");
   try {
     return await fn(scratch);
   } finally {
@@ -474,6 +487,7 @@ export const redis: Component = {
     },
   },
   openSettings: true,
+  checkOpenSetting: hostDirectiveProblem,
   integrationPoint: { accepts: (name) => name.endsWith(".conf"), readme: README },
 
   async render(ctx) {
@@ -502,6 +516,7 @@ export const redis: Component = {
         name: "redis",
         command: [binary, `${ctx.configLink}/redis.conf`],
         user: USER,
+        writablePaths: [ctx.dataDir, ctx.runtimeDir],
         // Redis saves its dataset on SIGTERM when save points are set, and loads it at start.
         stopSignal: "TERM",
         staleFiles: [socket],
@@ -534,7 +549,8 @@ export const redis: Component = {
     // Redis runs as its own user: it must reach its file through the state directory.
     const conf = live.meta.service.command[1]!;
     for (const [what, test, target] of [["read", "-r", conf], ["write to", "-w", live.dataDir]] as const) {
-      if (spawnSync("s6-setuidgid", [USER, "test", test, target]).status !== 0) {
+      const argv = asUser(USER, ["test", test, target]);
+      if (spawnSync(argv[0]!, argv.slice(1)).status !== 0) {
         throw new CongruentError("E_SERVICE", `redis: user ${USER} cannot ${what} ${target}; every directory above it must be searchable by others (chmod o+x)`);
       }
     }

@@ -1,9 +1,20 @@
 import type { FastifyInstance } from "fastify";
-import { ChannelCreate, ChannelRollback, Promote, ReleaseCreate, type Channel, type ChannelStatus } from "../api.js";
+import { ChannelCreate, ChannelRollback, Promote, ReleaseCreate, type Channel, type ChannelStatus, type MaintenanceWindow } from "../api.js";
 import type { DirectoryContext } from "../context.js";
 import { notFound, parse } from "../http.js";
-import { effectiveRelease, promote, rollback } from "../rollout.js";
-import type { ChannelRecord } from "../storage.js";
+import { nextWindow } from "../../agent/window.js";
+import { continueRollout, effectiveRelease, promote, rollback } from "../rollout.js";
+import { pause, resume } from "../rollout-control.js";
+import { failureResults, type ChannelRecord } from "../storage.js";
+
+/** When the window next opens (ISO), or null when its stored schedule cannot be read (stored before the schema refused it). */
+function nextWindowOf(now: Date, w: MaintenanceWindow): string | null {
+  try {
+    return nextWindow(now, w).toISOString();
+  } catch {
+    return null;
+  }
+}
 
 type Params = { Params: { name: string } };
 
@@ -24,19 +35,32 @@ export function channelRoutes(app: FastifyInstance, ctx: DirectoryContext): void
 
   async function status(c: ChannelRecord): Promise<ChannelStatus> {
     const hosts = await storage.listHostStates({ channel: c.name });
+    const inChannel = (r: { channel: string; number: number } | null) => (r?.channel === c.name ? r.number : null);
     return {
       channel: c.name,
       canaryShare: c.canaryShare,
       current: c.current,
       previous: c.previous,
-      rollout: c.rollout,
+      rollout: c.rollout && { ...c.rollout, waiting: await waitingFor(c.rollout.waiting ?? []) },
       hosts: hosts.map((h) => ({
         name: h.name,
-        release: h.lastRelease?.channel === c.name ? h.lastRelease.number : null,
+        release: inChannel(h.runningRelease),
+        failed: h.lastResult !== null && (failureResults as readonly string[]).includes(h.lastResult) ? inChannel(h.lastRelease) : null,
         lastResult: h.lastResult,
         target: effectiveRelease(c, h.name),
       })),
     };
+  }
+
+  /** Each waiting canary with its window and when that next opens. */
+  async function waitingFor(names: string[]): Promise<NonNullable<ChannelStatus["rollout"]>["waiting"]> {
+    const now = ctx.now();
+    return Promise.all(
+      names.map(async (host) => {
+        const w = (await storage.getHost(host))?.maintenanceWindow;
+        return { host, window: w ? `${w.schedule} ${w.timezone}` : null, nextWindow: w ? nextWindowOf(now, w) : null };
+      }),
+    );
   }
 
   async function requireRelease(channel: string, number: number): Promise<void> {
@@ -85,5 +109,29 @@ export function channelRoutes(app: FastifyInstance, ctx: DirectoryContext): void
     return status(after!);
   });
 
+  app.post<Params>("/v1/channels/:name/continue", async (request) => {
+    const c = await getChannel(request.params.name);
+    const after = await storage.updateChannel(c.name, (fresh) => continueRollout(fresh, ctx.now().toISOString()));
+    cache.invalidateAll();
+    return status(after!);
+  });
+
   app.get<Params>("/v1/channels/:name/status", async (request) => status(await getChannel(request.params.name)));
+
+  // Pause and resume change no host's release by themselves (canaries keep it, the rest wait),
+  // but resuming may complete the rollout: configs are re-rendered either way.
+  app.post<Params>("/v1/channels/:name/pause", async (request) => {
+    const c = await getChannel(request.params.name);
+    const after = await storage.updateChannel(c.name, (fresh) => pause(fresh, "admin", ctx.now().toISOString()));
+    cache.invalidateAll();
+    return status(after!);
+  });
+
+  app.post<Params>("/v1/channels/:name/resume", async (request) => {
+    const c = await getChannel(request.params.name);
+    const members = await storage.listHostStates({ channel: c.name });
+    const after = await storage.updateChannel(c.name, (fresh) => resume(fresh, members));
+    cache.invalidateAll();
+    return status(after!);
+  });
 }

@@ -1,18 +1,19 @@
-import { randomBytes } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
-import { HostCreate, HostPatch, type Host, type HostDetail, type StoredReport } from "../api.js";
+import { describeHostSchema } from "../../schema/describe.js";
+import { checkHostSettings } from "../../schema/host.js";
+import { describeIssue, issuePath } from "../../schema/issue.js";
+import { HostCreate, HostPatch, type Host, type HostDetail, type HostListItem, type StoredReport } from "../api.js";
 import type { DirectoryContext } from "../context.js";
-import { notFound, parse, sha256 } from "../http.js";
+import { notFound, parse, RequestError, sha256 } from "../http.js";
 import { forgetHost } from "../rollout.js";
+import { newToken } from "../tokens.js";
 
 type Params = { Params: { name: string } };
 
 const ListQuery = z.object({ resourceGroup: z.string().optional(), channel: z.string().optional() });
-const ReportsQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(20) });
-
-/** A new host token: 32 random bytes, URL-safe. Only its sha256 is stored. */
-export const newToken = () => `cgt_${randomBytes(32).toString("base64url")}`;
+/** `?limit=N&before=ID`: a page of the history, newest first, older than report ID. */
+const ReportsQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(20), before: z.coerce.number().int().positive().optional() });
 
 /**
  * What waits for the maintenance window: the deferred entries of the latest report that
@@ -57,10 +58,14 @@ export function hostRoutes(app: FastifyInstance, ctx: DirectoryContext): void {
     return reply.code(201).send({ host, token });
   });
 
-  app.get("/v1/hosts", async (request) => {
+  app.get("/v1/hosts", async (request): Promise<HostListItem[]> => {
     const q = parse(ListQuery, request.query, "query");
-    return storage.listHosts(q);
+    const [hosts, states] = await Promise.all([storage.listHosts(q), storage.listHostStates(q)]);
+    const last = new Map(states.map((s) => [s.name, s]));
+    return hosts.map((h) => ({ ...h, lastResult: last.get(h.name)?.lastResult ?? null, lastReportAt: last.get(h.name)?.lastReportAt ?? null }));
   });
+
+  app.get("/v1/schema", async () => describeHostSchema());
 
   app.get<Params>("/v1/hosts/:name", async (request): Promise<HostDetail> => {
     const host = await getHost(request.params.name);
@@ -78,6 +83,9 @@ export function hostRoutes(app: FastifyInstance, ctx: DirectoryContext): void {
       if (value === null) delete (next as Partial<Host>)[key];
       else if (value !== undefined) (next as Record<string, unknown>)[key] = value;
     }
+    // Roles and settings may change apart: the host they make together must still hold.
+    const issue = checkHostSettings(next)[0];
+    if (issue) throw new RequestError("E_DIRECTORY_INVALID", describeIssue(issue), issuePath(issue.path));
     const updated = await storage.updateHost(next);
     if (!updated) throw notFound(`host ${host.name}`);
     if (host.channel && host.channel !== updated.channel) await leaveChannel(host);
@@ -101,8 +109,8 @@ export function hostRoutes(app: FastifyInstance, ctx: DirectoryContext): void {
   });
 
   app.get<Params>("/v1/hosts/:name/reports", async (request) => {
-    const { limit } = parse(ReportsQuery, request.query, "query");
+    const { limit, before } = parse(ReportsQuery, request.query, "query");
     const host = await getHost(request.params.name);
-    return storage.listReports(host.name, limit);
+    return storage.listReports(host.name, limit, before);
   });
 }

@@ -51,6 +51,16 @@ function inventory(host: string, opts: { congruent: number; divergent: number; b
 }
 
 describe("directory API: migrate inventories and the fleet report", () => {
+  it("a legacy host name up to the schema's limit (253) works in every URL", async () => {
+    const long = `${"legacy-host.".repeat(21)}x`;
+    expect(long).toHaveLength(253);
+    expect((await call("PUT", `/v1/migrate/inventories/${long}`, inventory(long, { congruent: 1, divergent: 0 }))).status).toBe(200);
+    expect((await call<{ host: string }>("GET", `/v1/migrate/inventories/${long}`)).body.host).toBe(long);
+    const tooLong = await call<{ field: string }>("PUT", `/v1/migrate/inventories/${long}y`, inventory(`${long}y`, { congruent: 1, divergent: 0 }));
+    expect(tooLong.status).toBe(400);
+    expect(tooLong.body.field).toBe("host");
+  });
+
   it("keeps the latest inventory per legacy host and builds the fleet report from them", async () => {
     const web17 = inventory("web17", { congruent: 6, divergent: 2, blockers: ["dev-lang/php"], dataBytes: 2048 });
     const put = await call<MigrateInventoryBrief>("PUT", "/v1/migrate/inventories/web17", web17);

@@ -1,7 +1,11 @@
 import type { Host, Release, Report, ResourceGroup, StoredReport } from "../api.js";
-import type { ChannelRecord, HostState, InventoryBrief } from "../storage.js";
+import type { ChannelRecord, HostState, InventoryBrief, ReportMeta } from "../storage.js";
 
 export type Row = Record<string, unknown>;
+
+/** The columns of `hosts` that {@link HostState} is made of. */
+export const HOST_STATE_COLUMNS =
+  "name, channel, last_result, last_report_at, last_release_channel, last_release_number, running_release_channel, running_release_number, last_vulnerabilities, last_whitelisted";
 
 /**
  * Rows to records, the same for every backend but for JSON columns: SQLite returns them as
@@ -58,6 +62,7 @@ export function rowMappers(decode: (v: unknown) => unknown) {
     lastResult: (r.last_result as string | null) ?? null,
     lastReportAt: (r.last_report_at as string | null) ?? null,
     lastRelease: r.last_release_number == null ? null : { channel: r.last_release_channel as string, number: r.last_release_number as number },
+    runningRelease: r.running_release_number == null ? null : { channel: r.running_release_channel as string, number: r.running_release_number as number },
     lastVulnerabilities: r.last_vulnerabilities == null ? null : { total: Number(r.last_vulnerabilities), whitelisted: Number(r.last_whitelisted) },
   });
 
@@ -68,5 +73,7 @@ export function rowMappers(decode: (v: unknown) => unknown) {
     blockers: decode(r.blockers) as InventoryBrief["blockers"],
   });
 
-  return { host, channel, release, report, resourceGroup, hostState, inventoryBrief };
+  const reportMeta = (r: Row): ReportMeta => ({ id: Number(r.id), result: r.result as string, receivedAt: r.received_at as string, bytes: Number(r.bytes) });
+
+  return { host, channel, release, report, resourceGroup, hostState, inventoryBrief, reportMeta };
 }

@@ -108,6 +108,18 @@ export class S6Manager implements ServiceManager {
     await s6("s6-svc", [svcFlagFor(signal, name), dir]);
   }
 
+  /**
+   * s6-supervise follows only the process it started: a main process that starts its successor
+   * and exits (a binary swap) looks like a crash to it, so the plan restarts instead.
+   */
+  binarySwapUnsupported(def: ServiceDefinition): string | undefined {
+    return `s6 follows only the ${def.name} process it started, not a new one that replaces it (a binary swap needs systemd)`;
+  }
+
+  async swapBinary(def: ServiceDefinition): Promise<void> {
+    throw new CongruentError("E_SERVICE", `service "${def.name}": ${this.binarySwapUnsupported(def)}`);
+  }
+
   /** Stops the service, drops its dir and supervisors; idempotent. Its logs stay in <state>/log/<name>/. */
   async remove(name: string): Promise<void> {
     const dir = this.dir(name);

@@ -2,12 +2,14 @@ import pg from "pg";
 import type { Inventory } from "../../../migrate/types.js";
 import type { Host, Release, ReleaseCreate, Report, ResourceGroup, StoredReport } from "../../api.js";
 import { CongruentError } from "../../../errors.js";
-import { failureResults, type ChannelRecord, type HostFilter, type HostState, type InventoryBrief, type RetentionPolicy, type Storage } from "../../storage.js";
+import { appliedResults, reportsToDrop, type ReportUsage, type ChannelRecord, type HostFilter, type HostState, type InventoryBrief, type RetentionPolicy, type Storage } from "../../storage.js";
 import { migrations } from "./migrations.js";
-import { rowMappers, type Row } from "../rows.js";
+import { HOST_STATE_COLUMNS, rowMappers, type Row } from "../rows.js";
+import { PostgresFleet, PostgresViewers } from "./fleet.js";
+import { storedBody } from "../fleet-rows.js";
 
 // JSON columns: jsonb, parsed by pg.
-const { host: hostFromRow, channel: channelFromRow, release: releaseFromRow, report: reportFromRow, resourceGroup: rgFromRow, hostState, inventoryBrief } = rowMappers((v) => v);
+const { host: hostFromRow, channel: channelFromRow, release: releaseFromRow, report: reportFromRow, resourceGroup: rgFromRow, hostState, inventoryBrief, reportMeta } = rowMappers((v) => v);
 type Queryable = pg.Pool | pg.PoolClient;
 
 /** Any 32-bit number, the same for every directory: serialises concurrent migrations. */
@@ -107,10 +109,16 @@ const insertHostArgs = (h: Host, tokenHash: string) => [
 ];
 
 export class PostgresStorage implements Storage {
+  readonly fleet: PostgresFleet;
+  readonly viewers: PostgresViewers;
+
   constructor(
     private readonly pool: pg.Pool,
     readonly schemaVersion: number,
-  ) {}
+  ) {
+    this.fleet = new PostgresFleet(pool);
+    this.viewers = new PostgresViewers(pool);
+  }
 
   private async rows(sql: string, args: unknown[] = [], q: Queryable = this.pool): Promise<Row[]> {
     return (await q.query(sql, args)).rows as Row[];
@@ -166,6 +174,7 @@ export class PostgresStorage implements Storage {
   async deleteHost(name: string): Promise<boolean> {
     return transaction(this.pool, async (c) => {
       await c.query("DELETE FROM reports WHERE host = $1", [name]);
+      await this.fleet.forgetHost(c, name);
       return ((await c.query("DELETE FROM hosts WHERE name = $1", [name])).rowCount ?? 0) > 0;
     });
   }
@@ -181,7 +190,7 @@ export class PostgresStorage implements Storage {
 
   async listHostStates(filter?: HostFilter): Promise<HostState[]> {
     const { where, args } = filterSql(filter);
-    const sql = `SELECT name, channel, last_result, last_report_at, last_release_channel, last_release_number, last_vulnerabilities, last_whitelisted FROM hosts${where} ORDER BY name`;
+    const sql = `SELECT ${HOST_STATE_COLUMNS} FROM hosts${where} ORDER BY name`;
     return (await this.rows(sql, args)).map(hostState);
   }
 
@@ -244,43 +253,58 @@ export class PostgresStorage implements Storage {
     return (await this.rows("SELECT * FROM releases WHERE channel = $1 ORDER BY number", [channel])).map(releaseFromRow);
   }
 
-  async addReport(host: string, report: Report, receivedAt: string): Promise<StoredReport | null> {
+  async addReport(host: string, report: Report, receivedAt: string, retention?: RetentionPolicy): Promise<StoredReport | null> {
     return transaction(this.pool, async (q) => {
       const rel = report.release;
       const v = report.vulnerabilities;
+      const applied = (appliedResults as readonly string[]).includes(report.result);
+      // The UPDATE locks the host's row: a host's reports are stored (and pruned) one at a time.
       const updated = await q.query(
         `UPDATE hosts SET last_result = $1, last_report_at = $2, last_release_channel = $3, last_release_number = $4,
+           running_release_channel = CASE WHEN $8 THEN $3 ELSE running_release_channel END,
+           running_release_number = CASE WHEN $8 THEN $4::integer ELSE running_release_number END,
            last_vulnerabilities = coalesce($5, last_vulnerabilities), last_whitelisted = coalesce($6, last_whitelisted) WHERE name = $7`,
-        [report.result, receivedAt, rel?.channel ?? null, rel?.number ?? null, v?.total ?? null, v?.whitelisted ?? null, host],
+        [report.result, receivedAt, rel?.channel ?? null, rel?.number ?? null, v?.total ?? null, v?.whitelisted ?? null, host, applied],
       );
       if (!updated.rowCount) return null;
-      const [r] = await this.rows("INSERT INTO reports (host, result, received_at, body) VALUES ($1, $2, $3, $4) RETURNING id", [host, report.result, receivedAt, json(report)], q);
+      const body = storedBody(report);
+      const [r] = await this.rows("INSERT INTO reports (host, result, received_at, body, bytes) VALUES ($1, $2, $3, $4, $5) RETURNING id", [host, report.result, receivedAt, body, Buffer.byteLength(body)], q);
+      await this.fleet.recordReport(q, host, Number(r!.id), report);
+      if (retention) await this.prune(q, host, retention, new Date(receivedAt));
       return { ...report, id: Number(r!.id), host, receivedAt };
     });
   }
 
-  async listReports(host: string, limit: number): Promise<StoredReport[]> {
-    return (await this.rows("SELECT * FROM reports WHERE host = $1 ORDER BY id DESC LIMIT $2", [host, limit])).map(reportFromRow);
+  async listReports(host: string, limit: number, before = Number.MAX_SAFE_INTEGER): Promise<StoredReport[]> {
+    return (await this.rows("SELECT * FROM reports WHERE host = $1 AND id < $2 ORDER BY id DESC LIMIT $3", [host, before, limit])).map(reportFromRow);
   }
 
   async pruneReports(host: string, policy: RetentionPolicy, now: Date): Promise<number> {
-    const cutoff = new Date(now.getTime() - policy.failureDays * 86_400_000).toISOString();
-    const r = await this.pool.query(
-      `DELETE FROM reports WHERE host = $1
-         AND id < (SELECT id FROM reports WHERE host = $1 ORDER BY id DESC LIMIT 1 OFFSET $2)
-         AND NOT (result = ANY($3) AND received_at >= $4)`,
-      [host, policy.keepLast - 1, [...failureResults], cutoff],
-    );
-    return r.rowCount ?? 0;
+    return transaction(this.pool, (q) => this.prune(q, host, policy, now));
+  }
+
+  private async prune(q: Queryable, host: string, policy: RetentionPolicy, now: Date): Promise<number> {
+    const rows = (await this.rows("SELECT id, result, received_at, bytes FROM reports WHERE host = $1 ORDER BY id DESC", [host], q)).map(reportMeta);
+    const drop = reportsToDrop(rows, policy, now);
+    if (drop.length) await q.query("DELETE FROM reports WHERE id = ANY($1::bigint[])", [drop]);
+    return drop.length;
+  }
+
+  async reportUsage(host: string): Promise<ReportUsage> {
+    const [r] = await this.rows("SELECT count(*) AS reports, coalesce(sum(bytes), 0) AS bytes FROM reports WHERE host = $1", [host]);
+    return { reports: Number(r!.reports), bytes: Number(r!.bytes) };
   }
 
   async putInventory(host: string, inventory: Inventory, receivedAt: string): Promise<InventoryBrief> {
     // The document as TEXT, not jsonb: it is handed back as it came (jsonb would reorder its keys).
-    await this.pool.query(
-      `INSERT INTO migrate_inventories (host, received_at, summary, blockers, inventory) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (host) DO UPDATE SET received_at = excluded.received_at, summary = excluded.summary, blockers = excluded.blockers, inventory = excluded.inventory`,
-      [host, receivedAt, json(inventory.summary), json(inventory.blockers), JSON.stringify(inventory)],
-    );
+    await transaction(this.pool, async (q) => {
+      await q.query(
+        `INSERT INTO migrate_inventories (host, received_at, summary, blockers, inventory) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (host) DO UPDATE SET received_at = excluded.received_at, summary = excluded.summary, blockers = excluded.blockers, inventory = excluded.inventory`,
+        [host, receivedAt, json(inventory.summary), json(inventory.blockers), JSON.stringify(inventory)],
+      );
+      await this.fleet.recordInventory(q, host, inventory, receivedAt);
+    });
     return { host, receivedAt, summary: inventory.summary, blockers: inventory.blockers };
   }
 

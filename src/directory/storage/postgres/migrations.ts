@@ -81,4 +81,53 @@ CREATE TABLE migrate_inventories (
 );
 `,
   },
+  {
+    // The release a host runs (its last report that applied one), beside that of its last report,
+    // which may be a release it failed; and each report's size, for the per-host caps.
+    version: 4,
+    sql: `
+ALTER TABLE hosts ADD COLUMN running_release_channel TEXT;
+ALTER TABLE hosts ADD COLUMN running_release_number INTEGER;
+UPDATE hosts SET running_release_channel = last_release_channel, running_release_number = last_release_number
+  WHERE last_result IN ('switched', 'unchanged', 'deferred');
+ALTER TABLE reports ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0;
+UPDATE reports SET bytes = octet_length(body::text);
+CREATE INDEX reports_host_retention ON reports (host, id) INCLUDE (result, received_at, bytes);
+DROP INDEX reports_host_id;
+-- Retention deletes with every report: vacuum after a fixed number of dead rows, not a share of
+-- the table, so space a flood took is reused within autovacuum's next round (a minute).
+ALTER TABLE reports SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000,
+  toast.autovacuum_vacuum_scale_factor = 0, toast.autovacuum_vacuum_threshold = 1000);
+`,
+  },
+  {
+    // The dashboard (src/web): read-only viewer tokens; each failure's error signature, to group
+    // failures across the fleet; each host's CVE findings; every inventory's summary as it came
+    // in (the migration's progress over time).
+    version: 5,
+    sql: `
+CREATE TABLE viewer_tokens (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  token_hash TEXT NOT NULL UNIQUE,
+  created_at TEXT NOT NULL
+);
+ALTER TABLE reports ADD COLUMN error_signature TEXT;
+CREATE INDEX reports_error_signature ON reports (error_signature, host) WHERE error_signature IS NOT NULL;
+CREATE TABLE host_vulnerabilities (
+  host TEXT NOT NULL,
+  cve TEXT NOT NULL,
+  score DOUBLE PRECISION,
+  package TEXT NOT NULL,
+  PRIMARY KEY (host, cve, package)
+);
+CREATE INDEX host_vulnerabilities_cve ON host_vulnerabilities (cve);
+CREATE TABLE migrate_inventory_history (
+  id BIGSERIAL PRIMARY KEY,
+  host TEXT NOT NULL,
+  received_at TEXT NOT NULL,
+  summary JSONB NOT NULL
+);
+`,
+  },
 ];

@@ -1,15 +1,17 @@
-import { mkdirSync } from "node:fs";
+import { chmodSync, closeSync, mkdirSync, openSync, statSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import type { Inventory } from "../../../migrate/types.js";
 import type { Host, Release, ReleaseCreate, Report, ResourceGroup, StoredReport } from "../../api.js";
 import { CongruentError } from "../../../errors.js";
-import { failureResults, type ChannelRecord, type HostFilter, type HostState, type InventoryBrief, type RetentionPolicy, type Storage } from "../../storage.js";
+import { appliedResults, reportsToDrop, type ChannelRecord, type HostFilter, type HostState, type InventoryBrief, type ReportUsage, type RetentionPolicy, type Storage } from "../../storage.js";
 import { migrations } from "./migrations.js";
-import { rowMappers, type Row } from "../rows.js";
+import { HOST_STATE_COLUMNS, rowMappers, type Row } from "../rows.js";
+import { SqliteFleet, SqliteViewers } from "./fleet.js";
+import { storedBody } from "../fleet-rows.js";
 
 // JSON columns: text in SQLite.
-const { host: hostFromRow, channel: channelFromRow, release: releaseFromRow, report: reportFromRow, resourceGroup: rgFromRow, hostState, inventoryBrief } = rowMappers((v) => JSON.parse(v as string));
+const { host: hostFromRow, channel: channelFromRow, release: releaseFromRow, report: reportFromRow, resourceGroup: rgFromRow, hostState, inventoryBrief, reportMeta } = rowMappers((v) => JSON.parse(v as string));
 
 /**
  * Directory storage in one SQLite file (WAL, prepared statements). better-sqlite3 is
@@ -19,17 +21,36 @@ const { host: hostFromRow, channel: channelFromRow, release: releaseFromRow, rep
  * @example const s = openSqliteStorage("/var/lib/congruent/directory.db"); await s.listHosts();
  */
 export function openSqliteStorage(file: string): SqliteStorage {
-  if (file !== ":memory:") mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   let db: Database.Database;
   try {
+    if (file !== ":memory:") ownerOnly(file);
     db = new Database(file);
     db.pragma("journal_mode = WAL");
+    // After a checkpoint the WAL shrinks back to this, whatever a burst of writes made it.
+    db.pragma(`journal_size_limit = ${8 * 1024 * 1024}`);
     db.pragma("synchronous = NORMAL");
     db.pragma("busy_timeout = 5000");
     const version = migrate(db);
     return new SqliteStorage(db, version);
   } catch (error) {
     throw new CongruentError("E_DIRECTORY_DB", `sqlite:${file}: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * The database holds every host's description and its token hash: it is made 0600 before
+ * SQLite opens it, and an older, wider one is narrowed. SQLite gives the WAL and shared-memory
+ * files the database file's mode, so they are 0600 too (narrowed here as well if they exist).
+ */
+function ownerOnly(file: string): void {
+  mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  closeSync(openSync(file, "a", 0o600));
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+    try {
+      if ((statSync(f).mode & 0o077) !== 0) chmodSync(f, 0o600);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    }
   }
 }
 
@@ -95,12 +116,16 @@ function filterSql(filter: HostFilter | undefined): { where: string; args: strin
 
 export class SqliteStorage implements Storage {
   private readonly st;
+  readonly fleet: SqliteFleet;
+  readonly viewers: SqliteViewers;
 
   constructor(
     private readonly db: Database.Database,
     readonly schemaVersion: number,
   ) {
     const p = (sql: string) => db.prepare(sql);
+    this.fleet = new SqliteFleet(db);
+    this.viewers = new SqliteViewers(db);
     this.st = {
       insertRg: p("INSERT INTO resource_groups (name, description, created_at) VALUES (?, ?, ?)"),
       getRg: p("SELECT * FROM resource_groups WHERE name = ?"),
@@ -128,17 +153,18 @@ export class SqliteStorage implements Storage {
       insertRelease: p("INSERT INTO releases (channel, number, version, defaults, created_at) VALUES (?, ?, ?, ?, ?)"),
       getRelease: p("SELECT * FROM releases WHERE channel = ? AND number = ?"),
       listReleases: p("SELECT * FROM releases WHERE channel = ? ORDER BY number"),
-      insertReport: p("INSERT INTO reports (host, result, received_at, body) VALUES (?, ?, ?, ?)"),
+      insertReport: p("INSERT INTO reports (host, result, received_at, body, bytes) VALUES (?, ?, ?, ?, ?)"),
       lastResult: p(
-        `UPDATE hosts SET last_result = ?, last_report_at = ?, last_release_channel = ?, last_release_number = ?,
-           last_vulnerabilities = coalesce(?, last_vulnerabilities), last_whitelisted = coalesce(?, last_whitelisted) WHERE name = ?`,
+        `UPDATE hosts SET last_result = @result, last_report_at = @at, last_release_channel = @channel, last_release_number = @number,
+           running_release_channel = CASE WHEN @applied THEN @channel ELSE running_release_channel END,
+           running_release_number = CASE WHEN @applied THEN @number ELSE running_release_number END,
+           last_vulnerabilities = coalesce(@total, last_vulnerabilities), last_whitelisted = coalesce(@whitelisted, last_whitelisted) WHERE name = @host`,
       ),
-      listReports: p("SELECT * FROM reports WHERE host = ? ORDER BY id DESC LIMIT ?"),
-      prune: p(
-        `DELETE FROM reports WHERE host = @host
-           AND id < (SELECT id FROM reports WHERE host = @host ORDER BY id DESC LIMIT 1 OFFSET @offset)
-           AND NOT (result IN (${failureResults.map((r) => `'${r}'`).join(", ")}) AND received_at >= @cutoff)`,
-      ),
+      listReports: p("SELECT * FROM reports WHERE host = ? AND id < ? ORDER BY id DESC LIMIT ?"),
+      // Answered from the index alone: the bodies are not read.
+      reportMeta: p("SELECT id, result, received_at, bytes FROM reports WHERE host = ? ORDER BY id DESC"),
+      deleteReport: p("DELETE FROM reports WHERE id = ?"),
+      usage: p("SELECT count(*) AS reports, coalesce(sum(bytes), 0) AS bytes FROM reports WHERE host = ?"),
       putInventory: p(
         `INSERT INTO migrate_inventories (host, received_at, summary, blockers, inventory) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (host) DO UPDATE SET received_at = excluded.received_at, summary = excluded.summary, blockers = excluded.blockers, inventory = excluded.inventory`,
@@ -194,6 +220,7 @@ export class SqliteStorage implements Storage {
   async deleteHost(name: string): Promise<boolean> {
     return this.db.transaction(() => {
       this.st.deleteReports.run(name);
+      this.fleet.forgetHost(name);
       return this.st.deleteHost.run(name).changes > 0;
     })();
   }
@@ -208,7 +235,7 @@ export class SqliteStorage implements Storage {
 
   async listHostStates(filter?: HostFilter): Promise<HostState[]> {
     const { where, args } = filterSql(filter);
-    const sql = `SELECT name, channel, last_result, last_report_at, last_release_channel, last_release_number, last_vulnerabilities, last_whitelisted FROM hosts${where} ORDER BY name`;
+    const sql = `SELECT ${HOST_STATE_COLUMNS} FROM hosts${where} ORDER BY name`;
     return (this.db.prepare(sql).all(...args) as Row[]).map(hostState);
   }
 
@@ -258,28 +285,46 @@ export class SqliteStorage implements Storage {
     return (this.st.listReleases.all(channel) as Row[]).map(releaseFromRow);
   }
 
-  async addReport(host: string, report: Report, receivedAt: string): Promise<StoredReport | null> {
+  async addReport(host: string, report: Report, receivedAt: string, retention?: RetentionPolicy): Promise<StoredReport | null> {
     return this.db.transaction(() => {
       const rel = report.release;
       const v = report.vulnerabilities;
-      const changed = this.st.lastResult.run(report.result, receivedAt, rel?.channel ?? null, rel?.number ?? null, v?.total ?? null, v?.whitelisted ?? null, host).changes;
-      if (!changed) return null;
-      const id = Number(this.st.insertReport.run(host, report.result, receivedAt, JSON.stringify(report)).lastInsertRowid);
+      const applied = (appliedResults as readonly string[]).includes(report.result) ? 1 : 0;
+      const row = { result: report.result, at: receivedAt, channel: rel?.channel ?? null, number: rel?.number ?? null, applied, total: v?.total ?? null, whitelisted: v?.whitelisted ?? null, host };
+      if (!this.st.lastResult.run(row).changes) return null;
+      const body = storedBody(report);
+      const id = Number(this.st.insertReport.run(host, report.result, receivedAt, body, Buffer.byteLength(body)).lastInsertRowid);
+      this.fleet.recordReport(host, id, report);
+      if (retention) this.prune(host, retention, new Date(receivedAt));
       return { ...report, id, host, receivedAt };
     })();
   }
 
-  async listReports(host: string, limit: number): Promise<StoredReport[]> {
-    return (this.st.listReports.all(host, limit) as Row[]).map(reportFromRow);
+  async listReports(host: string, limit: number, before = Number.MAX_SAFE_INTEGER): Promise<StoredReport[]> {
+    return (this.st.listReports.all(host, before, limit) as Row[]).map(reportFromRow);
   }
 
   async pruneReports(host: string, policy: RetentionPolicy, now: Date): Promise<number> {
-    const cutoff = new Date(now.getTime() - policy.failureDays * 86_400_000).toISOString();
-    return this.st.prune.run({ host, offset: policy.keepLast - 1, cutoff }).changes;
+    return this.db.transaction(() => this.prune(host, policy, now))();
+  }
+
+  private prune(host: string, policy: RetentionPolicy, now: Date): number {
+    const rows = (this.st.reportMeta.all(host) as Row[]).map(reportMeta);
+    const drop = reportsToDrop(rows, policy, now);
+    for (const id of drop) this.st.deleteReport.run(id);
+    return drop.length;
+  }
+
+  async reportUsage(host: string): Promise<ReportUsage> {
+    const r = this.st.usage.get(host) as Row;
+    return { reports: Number(r.reports), bytes: Number(r.bytes) };
   }
 
   async putInventory(host: string, inventory: Inventory, receivedAt: string): Promise<InventoryBrief> {
-    this.st.putInventory.run(host, receivedAt, JSON.stringify(inventory.summary), JSON.stringify(inventory.blockers), JSON.stringify(inventory));
+    this.db.transaction(() => {
+      this.st.putInventory.run(host, receivedAt, JSON.stringify(inventory.summary), JSON.stringify(inventory.blockers), JSON.stringify(inventory));
+      this.fleet.recordInventory(host, inventory, receivedAt);
+    })();
     return { host, receivedAt, summary: inventory.summary, blockers: inventory.blockers };
   }
 

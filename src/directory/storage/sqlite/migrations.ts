@@ -81,4 +81,50 @@ CREATE TABLE migrate_inventories (
 );
 `,
   },
+  {
+    // The release a host runs (its last report that applied one), beside that of its last report,
+    // which may be a release it failed; and each report's size, for the per-host caps, in an
+    // index that answers retention without reading the bodies (TEXT of up to 256 KiB each).
+    version: 4,
+    sql: `
+ALTER TABLE hosts ADD COLUMN running_release_channel TEXT;
+ALTER TABLE hosts ADD COLUMN running_release_number INTEGER;
+UPDATE hosts SET running_release_channel = last_release_channel, running_release_number = last_release_number
+  WHERE last_result IN ('switched', 'unchanged', 'deferred');
+ALTER TABLE reports ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0;
+UPDATE reports SET bytes = length(CAST(body AS BLOB));
+CREATE INDEX reports_host_retention ON reports (host, id, result, received_at, bytes);
+DROP INDEX reports_host_id;
+`,
+  },
+  {
+    // The dashboard (src/web): read-only viewer tokens; each failure's error signature, to group
+    // failures across the fleet; each host's CVE findings; every inventory's summary as it came
+    // in (the migration's progress over time).
+    version: 5,
+    sql: `
+CREATE TABLE viewer_tokens (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  token_hash TEXT NOT NULL UNIQUE,
+  created_at TEXT NOT NULL
+);
+ALTER TABLE reports ADD COLUMN error_signature TEXT;
+CREATE INDEX reports_error_signature ON reports (error_signature, host) WHERE error_signature IS NOT NULL;
+CREATE TABLE host_vulnerabilities (
+  host TEXT NOT NULL,
+  cve TEXT NOT NULL,
+  score REAL,
+  package TEXT NOT NULL,
+  PRIMARY KEY (host, cve, package)
+);
+CREATE INDEX host_vulnerabilities_cve ON host_vulnerabilities (cve);
+CREATE TABLE migrate_inventory_history (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  host TEXT NOT NULL,
+  received_at TEXT NOT NULL,
+  summary TEXT NOT NULL
+);
+`,
+  },
 ];

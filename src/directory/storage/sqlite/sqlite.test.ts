@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
@@ -16,6 +16,7 @@ runStorageConformance({
     return {
       storage,
       reopen: async () => openSqliteStorage(file),
+      size: async () => [file, `${file}-wal`].reduce((n, f) => n + (existsSync(f) ? statSync(f).size : 0), 0),
       cleanup: async () => {
         await storage.close();
         rmSync(dir, { recursive: true, force: true });
@@ -29,11 +30,30 @@ describe("openStorage", () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), "congruent-dir-sqlite-"));
     try {
       const storage = await openStorage(`sqlite:${dir}/sub/directory.db`);
-      expect(storage.schemaVersion).toBe(3);
+      expect(storage.schemaVersion).toBe(5);
       await storage.close();
       const raw = new Database(`${dir}/sub/directory.db`, { readonly: true });
       expect(raw.pragma("journal_mode", { simple: true })).toBe("wal");
       raw.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("creates the database 0600, and narrows an older, wider one (SQLite gives its WAL the same mode)", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "congruent-dir-sqlite-"));
+    try {
+      const fresh = path.join(dir, "fresh.db");
+      const s1 = openSqliteStorage(fresh);
+      await s1.createResourceGroup({ name: "acme", createdAt: "t" });
+      for (const f of [fresh, `${fresh}-wal`, `${fresh}-shm`]) expect(statSync(f).mode & 0o777, f).toBe(0o600);
+      await s1.close();
+      const old = path.join(dir, "old.db");
+      writeFileSync(old, "");
+      chmodSync(old, 0o644);
+      const s2 = openSqliteStorage(old);
+      expect(statSync(old).mode & 0o777).toBe(0o600);
+      await s2.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -79,6 +79,21 @@ describe("embedded store", () => {
     expect(fs.existsSync(p)).toBe(false);
   });
 
+  it("roots a link outside the state through <state>/gcroots/auto, removed by gc once the link is gone", async () => {
+    const p = await store.addTree("x", file("x"), []);
+    const link = path.join(stateDir, "..", `${path.basename(stateDir)}-elsewhere`, "profile-1-link");
+    await store.linkRoot(link, p);
+    const auto = path.join(stateDir, "gcroots", "auto");
+    expect(fs.readdirSync(auto).map((n) => fs.readlinkSync(path.join(auto, n)))).toEqual([path.resolve(link)]);
+    // Inside <state>/profiles a link is a root already: no indirect one.
+    await store.linkRoot(path.join(stateDir, "profiles", "per-user", "u", "profile-1-link"), p);
+    expect(fs.readdirSync(auto)).toHaveLength(1);
+    removeTree(path.dirname(link));
+    await store.gc([]);
+    expect(fs.readdirSync(auto)).toEqual([]);
+    expect(store.has(p)).toBe(true);
+  });
+
   it("verifies contents, modes and references", async () => {
     const a = await store.addTree("a", file("a"), []);
     const b = await store.addTree("b", { type: "directory", entries: new Map([["f", file("f")]]) }, [a]);

@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { CongruentError } from "../../../errors.js";
@@ -7,8 +7,10 @@ import { lexists, narDigest, narHash, readTree, removeTree, writeTree, type NarN
 import { checkName, parseStorePath } from "../../name.js";
 import { nixBase32Encode } from "../../nix-base32.js";
 import { makeStorePath, makeType } from "../../path-hash.js";
+import { replaceSymlink } from "../../atomic.js";
+import { findRoots, gcrootsDir } from "../../roots.js";
 import { infoFile, readInfo, writeInfo, type PathInfo } from "./metadata.js";
-import { sweep } from "./sweep.js";
+import { sweep, sweepAutoRoots } from "./sweep.js";
 
 /**
  * The default store engine: pure TypeScript, no daemon. Paths live in `<state>/store`,
@@ -20,11 +22,15 @@ import { sweep } from "./sweep.js";
  */
 export class EmbeddedStore implements StoreEngine {
   readonly storeDir: string;
+  readonly profilesDir: string;
+  private readonly stateDir: string;
   private readonly infoDir: string;
 
   constructor(opts: { stateDir: string }) {
-    this.storeDir = path.join(path.resolve(opts.stateDir), "store");
-    this.infoDir = path.join(path.resolve(opts.stateDir), "db", "info");
+    this.stateDir = path.resolve(opts.stateDir);
+    this.storeDir = path.join(this.stateDir, "store");
+    this.profilesDir = path.join(this.stateDir, "profiles");
+    this.infoDir = path.join(this.stateDir, "db", "info");
   }
 
   computePath(name: string, tree: NarNode, references: readonly string[]): string {
@@ -106,7 +112,7 @@ export class EmbeddedStore implements StoreEngine {
   }
 
   async gc(roots: readonly string[]): Promise<{ deleted: string[]; kept: string[] }> {
-    const live = this.closure(roots.filter((r) => this.has(r)));
+    const live = this.closure([...roots, ...findRoots(this.stateDir, this.storeDir)].filter((r) => this.has(r)));
     const deleted: string[] = [];
     const kept: string[] = [];
     for (const p of this.list()) {
@@ -123,6 +129,20 @@ export class EmbeddedStore implements StoreEngine {
       deleted.push(p);
     }
     sweep(this.storeDir, this.infoDir, Date.now());
+    sweepAutoRoots(path.join(gcrootsDir(this.stateDir), "auto"));
     return { deleted, kept };
+  }
+
+  /**
+   * A link under `<state>/profiles` or `<state>/gcroots` is a root already; one elsewhere also
+   * gets `<state>/gcroots/auto/<sha1 of its path>` pointing at it, as Nix names its indirect
+   * roots (gc removes that one once the link is gone).
+   */
+  async linkRoot(link: string, storePath: string): Promise<void> {
+    if (!this.has(storePath)) throw new CongruentError("E_STORE_MISSING", `${storePath} is not a valid path in ${this.storeDir}`);
+    const abs = path.resolve(link);
+    replaceSymlink(storePath, abs);
+    const scanned = [this.profilesDir, gcrootsDir(this.stateDir)].some((d) => abs.startsWith(d + path.sep));
+    if (!scanned) replaceSymlink(abs, path.join(gcrootsDir(this.stateDir), "auto", nixBase32Encode(createHash("sha1").update(abs).digest())));
   }
 }

@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
+import { readLink } from "../../atomic.js";
 import { lexists, removeTree } from "../../nar.js";
 import { STORE_BASENAME_RE } from "../../name.js";
 
@@ -42,5 +43,14 @@ function readdir(dir: string): string[] {
     return fs.readdirSync(dir);
   } catch {
     return [];
+  }
+}
+
+/** Remove the indirect roots in `autoDir` whose link is gone, as Nix's gc does in gcroots/auto. */
+export function sweepAutoRoots(autoDir: string): void {
+  for (const name of readdir(autoDir)) {
+    const p = path.join(autoDir, name);
+    const link = readLink(p);
+    if (link !== undefined && !lexists(path.resolve(autoDir, link))) fs.rmSync(p, { force: true });
   }
 }

@@ -7,21 +7,30 @@ import { readTree, removeTree, writeTree, type NarNode } from "../../nar.js";
 import { checkName, parseStorePath } from "../../name.js";
 import { sourcePath } from "../../path-hash.js";
 import { exportFormat } from "./export.js";
+import { nixLocations } from "./locations.js";
 import { nixStoreOk, runNixStore } from "./run.js";
 
 /**
  * The store engine for hosts with Nix: every operation is a `nix-store` call, so paths,
- * references and gc are Nix's own. `storeUri` is passed as `--store` (a directory makes a
- * store rooted there, as tests do); without it, the machine's /nix is used.
+ * references, roots and gc are Nix's own. `storeUri` is passed as `--store` (a directory
+ * makes a chroot store rooted there); without it, the store `nix-store` itself uses
+ * (see {@link nixLocations}).
  *
- * @example const store = new NixStore({ storeUri: "/tmp/nix-test" }); await store.addPath("./site");
+ * @example const store = new NixStore(); await store.addPath("./site");
  */
 export class NixStore implements StoreEngine {
-  readonly storeDir = "/nix/store";
+  readonly storeDir: string;
+  readonly profilesDir: string;
+  /** Nix's state directory: its database, gcroots/ and profiles/. */
+  readonly nixStateDir: string;
   private readonly storeUri: string | undefined;
 
   constructor(opts: { storeUri?: string } = {}) {
     this.storeUri = opts.storeUri;
+    const where = nixLocations(opts.storeUri);
+    this.storeDir = where.storeDir;
+    this.nixStateDir = where.stateDir;
+    this.profilesDir = path.join(where.stateDir, "profiles");
   }
 
   computePath(name: string, tree: NarNode, references: readonly string[]): string {
@@ -79,7 +88,7 @@ export class NixStore implements StoreEngine {
    * `<nix state>/gcroots/congruent/` (replacing the previous set) before `nix-store --gc`.
    */
   async gc(roots: readonly string[]): Promise<{ deleted: string[]; kept: string[] }> {
-    const dir = path.join(this.storeUri ?? "/", "nix", "var", "nix", "gcroots", "congruent");
+    const dir = path.join(this.nixStateDir, "gcroots", "congruent");
     fs.rmSync(dir, { recursive: true, force: true });
     fs.mkdirSync(dir, { recursive: true });
     for (const r of roots.filter((r) => parseStorePath(r, this.storeDir))) fs.symlinkSync(r, path.join(dir, path.basename(r)));
@@ -87,6 +96,15 @@ export class NixStore implements StoreEngine {
     nixStoreOk(this.storeUri, ["--gc"]);
     const after = new Set(this.list());
     return { deleted: before.filter((p) => !after.has(p)), kept: [...after].sort() };
+  }
+
+  /** `nix-store --add-root`: Nix writes the link and an indirect root in its gcroots/auto/. */
+  async linkRoot(link: string, storePath: string): Promise<void> {
+    if (!parseStorePath(storePath, this.storeDir)) throw new CongruentError("E_STORE_MISSING", `${storePath} is not a path in ${this.storeDir}`);
+    fs.mkdirSync(path.dirname(link), { recursive: true });
+    // A valid path is "realised" already: this only adds the root. An invalid one is not built (no
+    // derivation), and Nix says it does not know how.
+    nixStoreOk(this.storeUri, ["--realise", storePath, "--add-root", link]);
   }
 
   private addViaTempDir(name: string, tree: NarNode): string {

@@ -33,7 +33,7 @@ export function runNixStore(storeUri: string | undefined, args: string[], input?
 export function nixStoreOk(storeUri: string | undefined, args: string[], input?: Buffer): string {
   const r = runNixStore(storeUri, args, input);
   if (r.status !== 0) {
-    const code = /is not valid/.test(r.stderr) ? "E_STORE_MISSING" : "E_STORE_IO";
+    const code = /is not valid|don't know how to build/.test(r.stderr) ? "E_STORE_MISSING" : "E_STORE_IO";
     throw new CongruentError(code, `nix-store ${args[0]} failed: ${r.stderr.split("\n").at(-1)}`);
   }
   return r.stdout;
