@@ -20,6 +20,7 @@ packages=(
   curl          # the demo talks to nginx
   openssl       # TLS tests make their own CA and the directory's certificates
   chromium      # web pages (migrate report --html) are tested in a real browser (playwright-core)
+  nftables      # migrate verify sends nginx's upstream traffic to stubs, inside its own network namespace
 )
 missing=()
 for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done

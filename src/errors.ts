@@ -37,9 +37,10 @@ export const errorCodes = {
   E_VULNSCAN_INDEX: "the local vulnerability index is missing, unreadable or of a newer schema",
   E_VULNSCAN_WHITELIST: "a whitelist file is unreadable or is not valid TOML of vulnix's whitelist format",
   E_VULNSCAN_SCAN: "a path to scan is not a store path, or its closure cannot be read",
-  E_MIGRATE_ROOT: "the legacy root given to migrate inventory or migrate diff does not exist or is not a directory",
+  E_MIGRATE_ROOT: "the legacy root given to migrate inventory, migrate diff or migrate verify does not exist or is not a directory",
   E_MIGRATE_INVENTORY: "an inventory file is unreadable, not JSON, or not what migrate inventory writes; the message names file, line and field",
   E_MIGRATE_PLAN: "a plan directory is missing its host description or snippets, or the plan's output directory cannot be written",
+  E_MIGRATE_VERIFY: "migrate verify cannot run the two hosts side by side: it needs root (network and mount namespaces, overlayfs), or a sandbox ended without an answer",
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

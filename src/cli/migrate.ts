@@ -19,6 +19,7 @@ const EXAMPLE_FLOW = `
   $ congruent migrate inventory --root /mnt/web17 --out inv/web17.json
   $ congruent migrate plan --inventory inv/web17.json --out plans/web17
   $ congruent migrate diff --root /mnt/web17 --plan plans/web17
+  $ congruent migrate verify --root /mnt/web17 --plan plans/web17
   $ congruent migrate report --inventories inv/ --html fleet.html
 or, collected in the directory:
   $ congruent migrate inventory --root /mnt/web17 --upload --directory http://dir1:8470
@@ -34,7 +35,7 @@ export function registerMigrate(program: Command): void {
   const migrate = program
     .command("migrate")
     .description("assess a legacy Gentoo + Puppet host, classify every part congruent / convergent / divergent, propose its Congruent description")
-    .addHelpText("after", `\nA host moves in four steps:${EXAMPLE_FLOW}\n\nEach subcommand has --help with what it reads, writes and its exit status.`);
+    .addHelpText("after", `\nA host moves in these steps:${EXAMPLE_FLOW}\n\nEach subcommand has --help with what it reads, writes and its exit status.`);
 
   migrate
     .command("inventory")
@@ -120,7 +121,7 @@ ${ENV_HELP}`,
     .requiredOption("--inventory <file>", "an inventory written by 'migrate inventory --out' (or its --json output)")
     .requiredOption("--out <dir>", "directory to write the plan into (created; its local/<component>/ directories are replaced)")
     .option("--no-build", "write the plan without building it (exit status then says nothing about the build)")
-    .option("--json", "print plan.json: {format, host, description, snippets[], leftOut[], secrets[], data[], blockers[], profiles[], problems[], build}")
+    .option("--json", "print plan.json: {format, host, description, snippets[], leftOut[], secrets[], data[], directories[], deployments[], accounts[], review[], blockers[], profiles[], problems[], build}")
     .addHelpText(
       "after",
       `
@@ -138,11 +139,20 @@ Writes into --out:
                                  divergent data to carry over with sizes, the blockers, and a
                                  user profile for each home that links the system's python or
                                  libc (what goes in it, by its legacy package)
-  carry-over.list                the divergent paths, one a line (rsync --files-from)
-Copy local/ to the new host's /etc/local/ and host.json to the directory.
+  carry-over.list                the paths to copy as they are, one a line (rsync -a
+                                 --files-from): data, homes, hand-copied applications, host keys,
+                                 unmanaged files, and the certificates and content the migrated
+                                 configuration reads or serves
+  directories.list               directories the migrated configuration creates things in
+                                 (the parent of a proxy_cache_path): make them on the new host
+Copy local/ to the new host's /etc/local/ and host.json to the directory, then the carry-over.
+Accounts to create, applications to deploy again and configuration to review are in plan.json;
+/etc/passwd, /etc/group, the host name, init scripts and conf.d are never in carry-over.list.
 
 Then builds host.json with local/ exactly as 'congruent build' does, in a throwaway state
-directory (never /var/lib/congruent): the plan is known to build, or says why not.
+directory (never /var/lib/congruent), judged as on the new host: as root, inside a mount
+namespace where this host has the plan's carry-over applied (its certificates, served content
+and cache directories at their paths, nothing else of the legacy tree); build.judged says how.
 
 Exit status: 0 the plan was written and builds; 1 the proposed description does not build
 (the plan is still written, with the error under build.error) or on errors (unreadable
@@ -257,6 +267,69 @@ Example:
       const d = shadowDiff({ root: opts.root, plan: opts.plan });
       report(opts.json, d, () => diffText(d));
       process.exitCode = d.empty ? 0 : 2;
+    });
+
+  registerVerify(migrate);
+}
+
+/** `migrate verify`: the behavioural shadow check, both hosts run side by side. */
+function registerVerify(migrate: Command): void {
+  migrate
+    .command("verify")
+    .description("verify a plan by behaviour: run the legacy servers and the migrated host side by side, send both the same requests, compare every answer and setting")
+    .requiredOption("--root <dir>", "the legacy host's root (read only: its servers run from it, nothing below it is written)")
+    .requiredOption("--plan <dir>", "a plan directory written by 'migrate plan'")
+    .option("--state <dir>", "switch the plan into this state directory and keep it (a second run reuses its database cluster); default: a throwaway one")
+    .option("--timeout <seconds>", "bound on each host's whole run (default 300)")
+    .option("--json", "print {root, plan, requests, components[], differences[], assumptions[], blockers[], timings, identical} as JSON")
+    .addHelpText(
+      "after",
+      `
+What it runs, each in network, mount and PID namespaces of its own (so both listen on the
+legacy addresses and ports, 80 and 443 included, and nothing outlives the command):
+  legacy     this host's nginx, postgres, redis-server and memcached, chrooted into the legacy
+             tree (overlayfs: never written) and started as the legacy host starts them: nginx
+             with Gentoo's prefix (-p /usr/) and /etc/nginx/nginx.conf, PostgreSQL with its
+             postgresql.conf and postgresql.auto.conf on a fresh cluster, Redis with its
+             redis.conf on an empty directory, memcached with /etc/conf.d/memcached's options
+  congruent  'congruent switch' of the plan (host.json, local/) on this host as the new host
+             will be: the paths of carry-over.list bound from the legacy tree, directories.list
+             created, applications deployed again taken as their current files; nothing else of
+             the legacy tree is visible
+Upstreams (proxy_pass, fastcgi_pass, uwsgi_pass, scgi_pass and upstream blocks) are answered on
+both sides by the same stubs, which echo what they receive (method, URI, headers, FastCGI
+parameters), so a difference in what nginx passes upstream shows in the answer.
+
+The requests come from the legacy configuration: every listen endpoint × every server name
+(and one name no server lists, for the default server) × each location (a path for each,
+regular expressions sampled), the static files and directories under each root, a missing
+path, the root; GET with gzip accepted, HEAD, OPTIONS, DELETE, and for proxied and FastCGI
+locations POST and a WebSocket upgrade. Each answer's status, headers (Date aside, Expires
+relative to it), body and TLS certificate are compared; then PostgreSQL's pg_settings (SHOW),
+Redis's CONFIG GET * and memcached's stats settings, except what the platform owns (data
+directory, sockets, password). Progress goes to stderr.
+
+Exit status (like diff(1)): 0 the two hosts answered and are set up identically; 2 differences
+remain (listed), or a host did not come up; 1 on errors (not root, --root or --plan unreadable,
+a sandbox that ended without an answer).
+
+Example:
+  $ congruent migrate verify --root /mnt/web17 --plan plans/web17
+  nginx: 212 requests to each host, 0 answered differently
+  postgresql: 348 settings compared, 0 differ
+  ...
+  identical: the migrated host answered all 212 requests as the legacy host did, and every setting compared is the same`,
+    )
+    .action(async (opts: { root: string; plan: string; state?: string; timeout?: string; json?: boolean }) => {
+      const { CongruentError } = await import("../errors.js");
+      const seconds = opts.timeout === undefined ? 300 : Number(opts.timeout);
+      if (!Number.isFinite(seconds) || seconds <= 0) throw new CongruentError("E_USAGE", `--timeout: expected a positive number of seconds, got "${opts.timeout}"`);
+      const { verifyPlan } = await import("../migrate/verify/index.js");
+      const { verifyText } = await import("../migrate/text.js");
+      const onProgress = opts.json ? undefined : (side: string, text: string) => process.stderr.write(`congruent migrate verify: ${side}: ${text}\n`);
+      const r = await verifyPlan({ root: opts.root, plan: opts.plan, ...(opts.state ? { state: opts.state } : {}), timeoutMs: seconds * 1000, ...(onProgress ? { onProgress } : {}) });
+      report(opts.json, r, () => verifyText(r));
+      process.exitCode = r.identical ? 0 : 2;
     });
 }
 

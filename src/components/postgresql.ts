@@ -9,7 +9,8 @@ import type { NarNode } from "../store/nar.js";
 import type { Component, InputError, LiveContext, RecordedSetting, RenderContext } from "./component.js";
 import { sharedScratchDir } from "../generation/scratch.js";
 import { programIdentity } from "./program.js";
-import { catalogue, changeClass, type Catalogue } from "./support/pg-catalogue.js";
+import { changeClass, parameterLookup, type PgParameter } from "./support/pg-catalogue.js";
+import { hasLocale, installedLocales } from "./support/locales.js";
 import { parseConf, quoteValue } from "./support/pg-conf.js";
 import { query, withClient } from "./support/pg-client.js";
 import { ensureRoles, parseRoles, ROLES_FILE, type AppRole } from "./support/pg-roles.js";
@@ -51,9 +52,18 @@ The data directory is never rewritten or removed by a switch, a rollback or gc.
 Files not ending in .conf are ignored. This README is a link managed by Congruent.
 `;
 
-/** Parameters the platform sets itself: where files and sockets are. */
-const OWNED = new Set(["data_directory", "config_file", "hba_file", "ident_file", "unix_socket_directories", "external_pid_file"]);
-const INCLUDES = new Set(["include", "include_dir", "include_if_exists"]);
+/** Parameters (and directives) the platform sets itself, each with the reason: where files and sockets are. */
+export const OWNED: Readonly<Record<string, string>> = {
+  data_directory: "the platform keeps the cluster in <state>/data/postgresql",
+  config_file: "the platform writes postgresql.conf",
+  hba_file: "the platform writes pg_hba.conf",
+  ident_file: "the platform writes pg_ident.conf",
+  unix_socket_directories: "the platform puts the socket in its runtime directory",
+  external_pid_file: "the supervisor tracks the server",
+  include: "snippets are included by the platform's postgresql.conf",
+  include_dir: "snippets are included by the platform's postgresql.conf",
+  include_if_exists: "snippets are included by the platform's postgresql.conf",
+};
 const SERVER_USER = "postgres";
 const DEFAULT_PORT = 5432;
 
@@ -80,7 +90,7 @@ const PARAMETER_NAME = /^[a-z_][a-z0-9_$]*(\.[a-z_][a-z0-9_$]*)*$/;
 function parameterProblem(key: string, value: number | string | boolean): string | undefined {
   const name = key.toLowerCase();
   if (!PARAMETER_NAME.test(name)) return "not a PostgreSQL parameter name";
-  if (OWNED.has(name) || INCLUDES.has(name)) return `${name} is set by the platform and cannot be changed here`;
+  if (name in OWNED) return `${name} is set by the platform and cannot be changed here`;
   if (/[\r\n\0]/.test(String(value))) return "a value must be one line";
   return undefined;
 }
@@ -95,32 +105,42 @@ interface Occurrence {
   where: { file: string; line?: number };
 }
 
-/** Host settings then snippets, in the order PostgreSQL reads them; bad names reported with their place. */
-function collect(ctx: RenderContext, cat: Catalogue): { occurrences: Occurrence[]; errors: InputError[] } {
-  const occurrences: Occurrence[] = [];
+/** Parameters whose value names a locale the server switches to (setlocale): it must exist on the host. */
+export const LOCALE_PARAMETERS = ["lc_messages", "lc_monetary", "lc_numeric", "lc_time"];
+
+/**
+ * Host settings then snippets, in the order PostgreSQL reads them; bad names reported with their
+ * place. Names are judged by what the server accepts with the configured libraries loaded
+ * (parameterLookup), and a locale the host lacks is named before the server's own check.
+ */
+function collect(ctx: RenderContext, postgres: string): { occurrences: Occurrence[]; errors: InputError[]; lookup: (name: string) => PgParameter | undefined } {
+  const all: Occurrence[] = [];
   const errors: InputError[] = [];
-  const check = (name: string, where: Occurrence["where"]): boolean => {
-    const p = cat.get(name);
-    if (OWNED.has(name) || INCLUDES.has(name)) errors.push({ ...where, message: `${name} is set by the platform and cannot be changed here` });
-    else if (!p) errors.push({ ...where, message: `unknown PostgreSQL parameter "${name}"` });
-    else if (!changeClass(p)) errors.push({ ...where, message: `${p.name} is a read-only (internal) parameter` });
-    else return true;
-    return false;
-  };
   for (const [key, value] of Object.entries(ctx.settings)) {
-    const name = key.toLowerCase();
-    const where = { file: ctx.settingSource(key) };
-    if (check(name, where)) occurrences.push({ name, value: typeof value === "boolean" ? (value ? "on" : "off") : String(value), where });
+    all.push({ name: key.toLowerCase(), value: typeof value === "boolean" ? (value ? "on" : "off") : String(value), where: { file: ctx.settingSource(key) } });
   }
   for (const f of ctx.local.filter(isConf)) {
     const parsed = parseConf(f.contents.toString("utf8"));
     for (const e of parsed.errors) errors.push({ file: f.path, line: e.line, message: e.message });
-    for (const e of parsed.entries) {
-      const where = { file: f.path, line: e.line };
-      if (check(e.name, where)) occurrences.push({ name: e.name, value: e.value, where });
-    }
+    for (const e of parsed.entries) all.push({ name: e.name, value: e.value, where: { file: f.path, line: e.line } });
   }
-  return { occurrences, errors };
+  const preload = all.filter((o) => o.name === "shared_preload_libraries").at(-1)?.value.split(",").map((l) => l.trim()).filter(Boolean) ?? [];
+  const lookup = parameterLookup(postgres, preload);
+  const occurrences = all.filter((o) => {
+    const p = o.name in OWNED ? undefined : lookup(o.name);
+    if (o.name in OWNED) errors.push({ ...o.where, message: `${o.name} is set by the platform and cannot be changed here` });
+    else if (!p) errors.push({ ...o.where, message: `unknown PostgreSQL parameter "${o.name}"` });
+    else if (!changeClass(p)) errors.push({ ...o.where, message: `${p.name} is a read-only (internal) parameter` });
+    else if (LOCALE_PARAMETERS.includes(o.name) && !hasLocale(o.value)) errors.push({ ...o.where, message: localeMissing(o.name, o.value) });
+    else return true;
+    return false;
+  });
+  return { occurrences, errors, lookup };
+}
+
+/** Why a locale parameter cannot be used on this host, and what to do. */
+export function localeMissing(parameter: string, locale: string): string {
+  return `${parameter}: locale "${locale}" is not installed on this host (locale -a: ${[...installedLocales()].join(", ")}); install it (Debian: locales-all, or locale-gen) or choose one it has`;
 }
 
 function renderConf(ctx: RenderContext): string {
@@ -224,8 +244,7 @@ export const postgresql: Component = {
 
   async render(ctx) {
     const bin = serverBin(ctx.roles);
-    const cat = catalogue(path.join(bin, "postgres"));
-    const { occurrences, errors } = collect(ctx, cat);
+    const { occurrences, errors, lookup } = collect(ctx, path.join(bin, "postgres"));
     if (errors.length > 0) {
       const first = errors[0]!;
       const code = ctx.local.some((f) => f.path === first.file) ? "E_LOCAL_INVALID" : "E_HOST_INVALID";
@@ -234,7 +253,7 @@ export const postgresql: Component = {
     }
     // What the server will run with, later lines winning, each with the class its context gives.
     const settings: Record<string, RecordedSetting> = { listen_addresses: { value: "127.0.0.1", change: "restart" } };
-    for (const o of occurrences) settings[o.name] = { value: o.value, change: changeClass(cat.get(o.name)!)! };
+    for (const o of occurrences) settings[o.name] = { value: o.value, change: changeClass(lookup(o.name)!)! };
     const rolesFile = ctx.local.find((f) => f.name === ROLES_FILE);
     const roles = rolesFile ? parseRoles(rolesFile.path, rolesFile.contents.toString("utf8")) : {};
     for (const [name, role] of Object.entries(roles)) {
@@ -265,7 +284,7 @@ export const postgresql: Component = {
 
   async validate(ctx, dirPath) {
     const bin = serverBin(ctx.roles);
-    const { occurrences } = collect(ctx, catalogue(path.join(bin, "postgres")));
+    const { occurrences } = collect(ctx, path.join(bin, "postgres"));
     return checkValues(bin, dirPath, occurrences);
   },
 

@@ -1,7 +1,7 @@
 import type { Component } from "./component.js";
-import { nginx } from "./nginx.js";
+import { nginx } from "./nginx/index.js";
 import { postgresql } from "./postgresql.js";
-import { redis } from "./redis.js";
+import { redis } from "./redis/index.js";
 import { memcached } from "./memcached.js";
 
 /**

@@ -1,15 +1,20 @@
 import type { LegacyRoot } from "./legacy-root.js";
-import type { OwnedFile } from "./vdb.js";
+import { packageOwningTree, type OwnedFile } from "./vdb.js";
 import type { AppFact, LocalBuildFact } from "./types.js";
 
 const APP_ROOTS = ["/var/www", "/srv"];
 // Where web applications keep what they write at run time when nobody told them otherwise.
-const WRITABLE = new Set(["uploads", "upload", "cache", "tmp", "logs", "log", "sessions", "storage", "files", "media", "var"]);
+const WRITABLE = new Set(["uploads", "upload", "cache", "tmp", "logs", "log", "sessions", "storage", "files", "media", "var", "data"]);
+// Server-side code: a directory holding it is part of the application, whatever its name (an
+// app's `apps/files`, a module's `media/`). Stylesheets and scripts for the browser are not
+// counted: runtime directories hold them too (aggregated assets in Drupal's files/).
+const CODE = /\.(php\d?|phtml|inc|module|install|py|rb|erb|pl|pm|cgi|lua|twig|tpl|jar|class|go)$/i;
 
 /**
  * Applications deployed under /var/www and /srv, how they were deployed (the traces tools
  * leave: a Git checkout, Capistrano's REVISION and releases/, Ansible's deploy_helper
- * layout), and the directories inside their install tree they write into at run time.
+ * layout), and the directories inside their install tree they write into at run time: named
+ * like runtime data and holding no server-side code.
  */
 export function readApps(root: LegacyRoot, owned: Map<string, OwnedFile>): AppFact[] {
   const apps: AppFact[] = [];
@@ -17,7 +22,9 @@ export function readApps(root: LegacyRoot, owned: Map<string, OwnedFile>): AppFa
     for (const e of root.list(base)) {
       const dir = `${base}/${e.name}`;
       if (!e.isDirectory() || e.name.startsWith(".")) continue;
-      if (owned.has(`${dir}/index.html`) || (e.name === "localhost" && base === "/var/www")) continue; // a package's placeholder site
+      // A package's placeholder site (every file a package's); Gentoo's nginx only keeps an empty
+      // /var/www/localhost, so what is in it is the admin's site.
+      if (packageOwningTree(root, dir, owned)) continue;
       const names = new Set(root.list(dir).map((x) => x.name));
       const deployedBy = names.has(".git")
         ? "git checkout"
@@ -31,7 +38,7 @@ export function readApps(root: LegacyRoot, owned: Map<string, OwnedFile>): AppFa
         for (const x of root.list(d)) {
           if (!x.isDirectory() || x.name === ".git" || x.name === "node_modules" || x.name === "vendor") continue;
           const p = `${d}/${x.name}`;
-          if (WRITABLE.has(x.name) && root.usage(p).files > 0) writesInto.push(p);
+          if (WRITABLE.has(x.name) && root.usage(p).files > 0 && !holdsCode(root, p)) writesInto.push(p);
           else if (depth < 3) look(p, depth + 1);
         }
       };
@@ -40,6 +47,15 @@ export function readApps(root: LegacyRoot, owned: Map<string, OwnedFile>): AppFa
     }
   }
   return apps;
+}
+
+/** True when a directory (or one below it) holds server-side code: application, not data. */
+function holdsCode(root: LegacyRoot, dir: string): boolean {
+  for (const e of root.list(dir)) {
+    if (e.isFile() && CODE.test(e.name)) return true;
+    if (e.isDirectory() && holdsCode(root, `${dir}/${e.name}`)) return true;
+  }
+  return false;
 }
 
 /**

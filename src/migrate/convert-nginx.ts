@@ -1,9 +1,14 @@
+import path from "node:path";
+import { absolutePath, CREATES_DIR, DEFAULT_ROOT, READS_FILE } from "../components/nginx/paths.js";
+import { PLATFORM_EVENTS, PLATFORM_HTTP, PLATFORM_MAIN, platformTypes, typesMap } from "../components/nginx/platform.js";
+import { quoteWord, serializeNginx, unquote } from "../components/nginx/syntax.js";
+import { checkSetting } from "../components/component.js";
 import { components } from "../components/registry.js";
-import { at, type Conversion, type LeftOut, type Snippet } from "./conversion.js";
+import { at, type Conversion, type LeftOut, type Requirement, type Snippet } from "./conversion.js";
+import { GENTOO_NGINX, GENTOO_NGINX_BASES } from "./gentoo-nginx.js";
 import { canonicalNginx, canonicalServers, flatten } from "./nginx-canonical.js";
 import { serverKey } from "./nginx-config.js";
-import { serializeNginx, unquote } from "./nginx-syntax.js";
-import type { NginxFact, NginxNode } from "./types.js";
+import type { Blocker, NginxFact, NginxNode } from "./types.js";
 import { nginxSeconds, normalizeNginxSize } from "./units.js";
 
 type Value = number | string | boolean;
@@ -20,29 +25,19 @@ const NGINX_BUILTIN: Record<string, Value> = {
   error_log_level: "error",
 };
 
-/** The values the platform's nginx.conf fixes at http level (see components/nginx.ts), compared as they are visible to clients. */
-export const PLATFORM_HTTP: Record<string, string> = { default_type: "application/octet-stream" };
+/** nginx's own `types` and `default_type` when a configuration sets none (ngx_http_core_module). */
+const BUILTIN_TYPES = new Map([["html", "text/html"], ["gif", "image/gif"], ["jpg", "image/jpeg"]]);
+const BUILTIN_DEFAULT_TYPE = "text/plain";
 
-const OWNED_MAIN: Record<string, string> = {
-  user: "workers run as the platform's user (settings.nginx.user, www-data): files they read must be readable by it",
-  pid: "the platform keeps the pid file in <state>/run/nginx/",
-  daemon: "the supervisor runs nginx in the foreground",
+// Main-level directives beyond the ones the platform's nginx.conf sets (PLATFORM_MAIN): snippets
+// are pasted into http {}, so none of these can be carried; none changes what clients see.
+const MAIN_ONLY: Record<string, string> = {
   master_process: "the supervisor runs nginx with its master process",
   worker_rlimit_nofile: "set by the platform's service definition",
   load_module: "modules are those of the platform's nginx build",
   include: "main-level includes (modules) belong to the platform's nginx build",
   pcre_jit: "set by the platform's nginx build",
   env: "the service environment is the platform's",
-};
-const OWNED_HTTP: Record<string, string> = {
-  types: "the platform includes the distribution's mime.types",
-  sendfile: "the platform sets sendfile on",
-  server_names_hash_bucket_size: "the platform sets 128 (room for long server names)",
-  client_body_temp_path: "temp files live in <state>/run/nginx/tmp/",
-  proxy_temp_path: "temp files live in <state>/run/nginx/tmp/",
-  fastcgi_temp_path: "temp files live in <state>/run/nginx/tmp/",
-  uwsgi_temp_path: "temp files live in <state>/run/nginx/tmp/",
-  scgi_temp_path: "temp files live in <state>/run/nginx/tmp/",
 };
 
 /** The setting table of the platform's nginx component, from the registry (never a copy). */
@@ -67,15 +62,21 @@ export function canonicalSettings(values: Record<string, Value>): Map<string, st
   return out;
 }
 
+const node = (name: string, args: string[], from: { path: string; line: number }, block?: NginxNode[]): NginxNode => ({ name, args, path: from.path, line: from.line, ...(block ? { block } : {}) });
+
 /**
- * Turn the legacy nginx configuration into the webgateway role: settings the component
- * knows, one snippet per server block (in the legacy order, includes inlined so each snippet
- * stands alone), one `00-http.conf` with the other http-level directives (upstream, map,
- * log_format…), and the directives the platform owns, left out with the reason.
+ * Turn the legacy nginx configuration into the webgateway role: settings the component knows,
+ * one snippet per server block (in the legacy order, includes inlined so each snippet stands
+ * alone), one `00-http.conf` with the other http-level directives (upstream, map, log_format…),
+ * and the directives the platform owns, left out with the reason. What the platform's own
+ * nginx.conf would change for clients (content types, the Keep-Alive header, nginx's default
+ * root under the legacy prefix) is written into each server block instead, where it wins; every
+ * relative path is made absolute as the legacy build resolved it. The files and directories the
+ * configuration names become requirements of the new host.
  */
 export function convertNginx(fact: NginxFact): Conversion {
   const leftOut: LeftOut[] = [];
-  const leave = (n: NginxNode, reason: string) => leftOut.push({ component: "nginx", key: n.name, value: n.args.map(unquote).join(" "), from: at(n), reason });
+  const leave = (n: NginxNode, reason: string, visible?: string) => leftOut.push({ component: "nginx", key: n.name, value: n.args.map(unquote).join(" "), from: at(n), reason, ...(visible ? { visible } : {}) });
   const effective: Record<string, Value> = { ...NGINX_BUILTIN };
   const from: Record<string, string> = {};
   // Settings whose legacy value cannot be expressed: not compared, listed as left out.
@@ -87,7 +88,7 @@ export function convertNginx(fact: NginxFact): Conversion {
   const errorLog = (n: NginxNode) => {
     const level = n.args[1] && unquote(n.args[1]);
     if (level) set("error_log_level", level, n);
-    leave(n, "the platform writes the error log to the supervisor's log; only the level is kept (settings.nginx.error_log_level)");
+    leave(n, PLATFORM_MAIN.error_log!.reason);
   };
 
   for (const n of fact.main_directives) {
@@ -99,13 +100,19 @@ export function convertNginx(fact: NginxFact): Conversion {
         leave(n, `"${v}" is not a number; settings.nginx.worker_processes takes a count (default 1)`);
       }
     } else if (n.name === "error_log") errorLog(n);
-    else leave(n, OWNED_MAIN[n.name] ?? "main-level directive the platform's nginx.conf does not take");
+    else leave(n, PLATFORM_MAIN[n.name]?.reason ?? MAIN_ONLY[n.name] ?? "main-level directive the platform's nginx.conf does not take");
   }
   for (const n of fact.events) {
     if (n.name === "worker_connections" && /^\d+$/.test(n.args[0] ?? "")) set("worker_connections", Number(n.args[0]), n);
-    else leave(n, "the events block belongs to the platform (only worker_connections is a setting)");
+    else leave(n, n.name in PLATFORM_EVENTS ? PLATFORM_EVENTS[n.name]!.reason : "the events block belongs to the platform (only worker_connections is a setting)");
   }
 
+  // What every server inherits from the legacy http level and the platform's nginx.conf would
+  // change: carried into each server block that does not set it itself.
+  const inherited: NginxNode[] = [];
+  // nginx adds up every `types` block of one level (mime.types, then a site's own extensions).
+  const legacyTypes: NginxNode[] = [];
+  let legacyDefaultType: NginxNode | undefined;
   const copied: NginxNode[] = [];
   for (const n of fact.http) {
     const a0 = unquote(n.args[0] ?? "");
@@ -113,18 +120,29 @@ export function convertNginx(fact: NginxFact): Conversion {
       const s = nginxSeconds(a0);
       if (s !== undefined) set("keepalive_timeout", s, n);
       else leave(n, "not a whole number of seconds");
-      if (n.args.length > 1) leftOut.push({ component: "nginx", key: "keepalive_timeout (header timeout)", value: unquote(n.args[1]!), from: at(n), reason: "settings.nginx.keepalive_timeout has no Keep-Alive header value" });
+      // The second value is the Keep-Alive response header; the setting has none: the servers keep it.
+      if (n.args.length > 1) inherited.push(n);
     } else if (n.name === "client_max_body_size") set("client_max_body_size", a0, n);
     else if (n.name === "server_tokens" && (a0 === "on" || a0 === "off")) set("server_tokens", a0 === "on", n);
     else if (n.name === "gzip" && (a0 === "on" || a0 === "off")) set("gzip", a0 === "on", n);
     else if (n.name === "access_log") {
       set("access_log", a0 !== "off", n);
-      if (a0 !== "off") leave(n, "the platform logs to <state>/log/nginx/access.log in the combined format; settings.nginx.access_log keeps it on");
+      if (a0 !== "off") leave(n, PLATFORM_HTTP.access_log!.reason);
     } else if (n.name === "error_log") errorLog(n);
-    else if (n.name in OWNED_HTTP) leave(n, OWNED_HTTP[n.name]!);
+    else if (n.name === "types") legacyTypes.push(n);
+    else if (n.name === "default_type") legacyDefaultType = n;
+    else if (n.name in PLATFORM_HTTP) leave(n, PLATFORM_HTTP[n.name]!.reason);
     else if (n.name === "include") leave(n, "an include that could not be expanded");
     else copied.push(n);
   }
+  const entries = legacyTypes.flatMap((t) => t.block ?? []);
+  const types = legacyTypes.length ? typesMap(entries) : BUILTIN_TYPES;
+  if (!sameTypes(types, platformTypes())) {
+    const block = legacyTypes.length ? entries : [...BUILTIN_TYPES].map(([ext, type]) => node(type, [ext], { path: "nginx's built-in types", line: 0 }));
+    inherited.push(node("types", [], legacyTypes[0] ?? { path: "nginx's built-in types", line: 0 }, block));
+  } else for (const t of legacyTypes) leave(t, "the same content types as the platform's mime.types");
+  const defaultType = legacyDefaultType ? unquote(legacyDefaultType.args[0] ?? "") : BUILTIN_DEFAULT_TYPE;
+  if (defaultType !== PLATFORM_HTTP.default_type!.value) inherited.push(node("default_type", [quoteWord(defaultType)], legacyDefaultType ?? { path: "nginx's built-in default_type", line: 0 }));
 
   // Only what differs from the component's defaults goes into the description; the rest is implied.
   const settings: Record<string, Value> = {};
@@ -132,38 +150,102 @@ export function convertNginx(fact: NginxFact): Conversion {
   for (const [k, v] of Object.entries(effective)) {
     const s = specs[k];
     if (!s) continue;
-    const problem = checkValue(s, v);
+    const problem = checkSetting(s, v);
     if (problem) {
       skip.add(k);
-      leftOut.push({ component: "nginx", key: k, value: String(v), ...(from[k] ? { from: from[k] } : {}), reason: `settings.nginx.${k} does not take it: ${problem}` });
+      leftOut.push({ component: "nginx", key: k, value: String(v), ...(from[k] ? { from: from[k] } : {}), reason: `settings.nginx.${k} does not take it: ${problem}`, ...(PLATFORM_HTTP[k]?.visible ? { visible: `responses use the platform's ${k} (${String(s.default)}) instead` } : {}) });
       continue;
     }
     if (canonical(k, v) !== canonical(k, s.default)) settings[k] = v;
   }
 
+  const httpRoot = fact.http.some((n) => n.name === "root");
+  const httpRest = copied.map(absolute);
   const snippets: Snippet[] = [];
-  const copiedDefaultType = copied.filter((n) => n.name === "default_type");
-  const httpRest = copied.filter((n) => n.name !== "default_type");
-  for (const n of copiedDefaultType) {
-    const v = unquote(n.args[0] ?? "");
-    if (v !== PLATFORM_HTTP.default_type) leave(n, `the platform sets default_type ${PLATFORM_HTTP.default_type}; a second default_type would be a duplicate`);
-  }
-  if (httpRest.length) {
-    snippets.push({ name: "00-http.conf", text: header(httpRest) + serializeNginx(httpRest), from: [...new Set(httpRest.map((n) => n.path))] });
-  }
+  if (httpRest.length) snippets.push({ name: "00-http.conf", text: header(httpRest) + serializeNginx(httpRest), from: [...new Set(httpRest.map((n) => n.path))] });
   const used = new Set<string>();
-  const servers = fact.servers.map((srv) => withoutLogFiles(srv, leftOut));
+  const servers = fact.servers.map((srv) => withInherited(absolute(withoutLogFiles(srv, leftOut)), inherited, httpRoot));
   servers.forEach((s, i) => {
     const names = (s.block ?? []).find((d) => d.name === "server_name")?.args.map(unquote) ?? [];
-    let base = (names.find((x) => x !== "_" && x !== "") ?? "default").replace(/^[*.]+/, "").replace(/[^A-Za-z0-9._-]/g, "_");
+    let base = (names.find((x) => x !== "_" && x !== "") ?? "default").replace(/^[*.~^]+/, "").replace(/[^A-Za-z0-9._-]/g, "_").slice(0, 60) || "default";
     while (used.has(base)) base += "_";
     used.add(base);
     snippets.push({ name: `${String(i + 1).padStart(2, "0")}-${base}.conf`, text: header([s]) + serializeNginx([s]), from: [at(s)] });
   });
 
-  const legacy = new Map<string, string>([...canonicalSettings(effective), ...legacyHttp(httpRest, copiedDefaultType), ...flatten(canonicalServers(servers))]);
+  const legacy = new Map<string, string>([...canonicalSettings(effective), ...flatten(canonicalNginx("nginx http", httpRest)), ...flatten(canonicalServers(servers))]);
   for (const k of skip) legacy.delete(`nginx setting ${k}`);
-  return { component: "nginx", role: "webgateway", settings, snippets, leftOut, secrets: [], legacy };
+  const { requires, blockers } = requirements(fact);
+  return { component: "nginx", role: "webgateway", settings, snippets, leftOut, secrets: [], legacy, requires, blockers };
+}
+
+function sameTypes(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {
+  return a.size === b.size && [...a].every(([ext, type]) => b.get(ext) === type);
+}
+
+/**
+ * A server block with what it inherited from the legacy http level (and the platform would
+ * change) written in, unless it sets that itself; and nginx's default root under the legacy
+ * prefix where nothing sets a root. First in the block, as the legacy http level came first.
+ */
+function withInherited(server: NginxNode, inherited: NginxNode[], httpRoot: boolean): NginxNode {
+  const keepalive = inherited.find((n) => n.name === "keepalive_timeout");
+  const block = keepalive ? withHeaderTimeout(server.block ?? [], keepalive.args[1]!) : (server.block ?? []);
+  const own = new Set(block.map((d) => d.name));
+  const add = inherited.filter((n) => !own.has(n.name));
+  if (!httpRoot && !own.has("root")) add.push(node("root", [absolutePath("root", DEFAULT_ROOT, GENTOO_NGINX_BASES)!], { path: `nginx's default root (prefix ${GENTOO_NGINX.prefix})`, line: 0 }));
+  return add.length ? { ...server, block: [...add, ...block] } : server;
+}
+
+/**
+ * nginx keeps keepalive_timeout's two values apart: a server or location that sets only the
+ * timeout still sends the Keep-Alive header value of the level above. Written out here, where
+ * the platform's http level has none.
+ */
+function withHeaderTimeout(block: NginxNode[], header: string): NginxNode[] {
+  const own = block.find((d) => d.name === "keepalive_timeout");
+  const inner = own && own.args.length > 1 ? own.args[1]! : header;
+  return block.map((d) =>
+    d.name === "keepalive_timeout" && d.args.length === 1 ? { ...d, args: [d.args[0]!, header] } : d.block && (d.name === "location" || d.name === "if") ? { ...d, block: withHeaderTimeout(d.block, inner) } : d,
+  );
+}
+
+/**
+ * A directive (and its block) with every relative path written out as the legacy build resolved
+ * it. A path that starts with a variable stays: nginx decides at run time where it points.
+ */
+function absolute(n: NginxNode): NginxNode {
+  if (n.block) return { ...n, block: n.block.map(absolute) };
+  const p = absolutePath(n.name, unquote(n.args[0] ?? ""), GENTOO_NGINX_BASES);
+  return p ? { ...n, args: [quoteWord(p), ...n.args.slice(1)] } : n;
+}
+
+/**
+ * What the new host needs of the legacy host's files: what the configuration reads (certificates,
+ * keys, password files, with the symlinks they go through), the content it serves, and the
+ * parents of the directories nginx creates itself (proxy_cache_path…). Content a package installed
+ * is not data: a blocker names it.
+ */
+function requirements(fact: NginxFact): { requires: Requirement[]; blockers: Blocker[] } {
+  const requires: Requirement[] = [];
+  const blockers: Blocker[] = [];
+  for (const p of fact.paths ?? []) {
+    const directive = p.directive.replace(/ \(.*\)$/, "");
+    if (CREATES_DIR.has(directive)) {
+      const parent = path.posix.dirname(p.path);
+      if (parent !== "/") requires.push({ path: parent, kind: "create", reason: `${directive} ${p.path}: nginx creates it at start, inside an existing directory`, from: p.from, bytes: 0 });
+      continue;
+    }
+    if (p.type === "missing") continue; // missing on the legacy host too: nginx answers the same
+    if (p.package) {
+      blockers.push({ kind: "package-content", subject: `content of ${p.package.replace(/-\d.*$/, "")}`, detail: `${p.directive} ${p.path} (${p.from}) is installed by ${p.package}; the platform has no such package: package it, or carry it over as data`, path: p.path });
+      continue;
+    }
+    const what = READS_FILE.has(directive) ? "nginx reads it" : "nginx serves it";
+    for (const link of p.links) requires.push({ path: link, kind: "copy", reason: `${p.directive} ${p.path}: a symlink on the way to ${p.target}`, from: p.from, bytes: 0 });
+    requires.push({ path: p.target, kind: "copy", reason: `${p.directive} ${p.path}: ${what}`, from: p.from, bytes: p.bytes });
+  }
+  return { requires, blockers };
 }
 
 /**
@@ -171,46 +253,31 @@ export function convertNginx(fact: NginxFact): Conversion {
  * and a path like /var/log/nginx/shop.access_log would make `nginx -t` open (and create) it on
  * the building machine, or fail where the directory does not exist. `access_log off` stays.
  */
-function withoutLogFiles(node: NginxNode, leftOut: LeftOut[]): NginxNode {
-  if (!node.block) return node;
+function withoutLogFiles(n: NginxNode, leftOut: LeftOut[]): NginxNode {
+  if (!n.block) return n;
   const block: NginxNode[] = [];
-  for (const d of node.block) {
+  for (const d of n.block) {
     const first = unquote(d.args[0] ?? "");
     if ((d.name === "access_log" || d.name === "error_log") && !d.block && first !== "off") {
       leftOut.push({ component: "nginx", key: d.name, value: d.args.map(unquote).join(" "), from: at(d), reason: "per-site log files: the platform logs every site to <state>/log/nginx/ (access.log, and the error log to the supervisor)" });
     } else block.push(withoutLogFiles(d, leftOut));
   }
-  return { ...node, block };
+  return { ...n, block };
 }
 
-function legacyHttp(rest: NginxNode[], defaultType: NginxNode[]): Map<string, string> {
-  const out = flatten(canonicalNginx("nginx http", rest));
-  out.set("nginx http › default_type", defaultType.length ? unquote(defaultType[defaultType.length - 1]!.args[0] ?? "") : "text/plain");
-  return out;
-}
-
-/** The comparable side of the plan's nginx snippets (parsed with the same parser). */
+/** The comparable side of the plan's nginx snippets (parsed with the component's parser). */
 export function planHttp(nodes: NginxNode[]): Map<string, string> {
   const servers = nodes.filter((n) => n.name === "server");
   const rest = nodes.filter((n) => n.name !== "server");
-  const out = new Map([...flatten(canonicalNginx("nginx http", rest)), ...flatten(canonicalServers(servers))]);
-  out.set("nginx http › default_type", PLATFORM_HTTP.default_type!);
-  return out;
+  return new Map([...flatten(canonicalNginx("nginx http", rest)), ...flatten(canonicalServers(servers))]);
 }
 
 function canonical(k: string, v: Value): string {
   return canonicalSettings({ [k]: v }).get(`nginx setting ${k}`) ?? String(v);
 }
 
-function checkValue(s: { type: string; min?: number; max?: number; values?: readonly string[]; check?: (v: unknown) => string | undefined }, v: Value): string | undefined {
-  if (s.type === "integer" && (typeof v !== "number" || (s.min !== undefined && v < s.min) || (s.max !== undefined && v > s.max))) return `expected an integer ${s.min ?? ""}–${s.max ?? ""}`;
-  if (s.type === "boolean" && typeof v !== "boolean") return "expected on or off";
-  if (s.values && !s.values.includes(String(v))) return `expected one of ${s.values.join(", ")}`;
-  return s.check?.(v);
-}
-
 function header(nodes: NginxNode[]): string {
-  const where = [...new Set(nodes.map((n) => at(n)))];
+  const where = [...new Set(nodes.filter((n) => n.line > 0).map((n) => at(n)))];
   return `# Migrated by congruent migrate plan from ${where.slice(0, 4).join(", ")}${where.length > 4 ? ", …" : ""}\n`;
 }
 

@@ -1,21 +1,10 @@
+import { LOCALE_PARAMETERS, localeMissing, OWNED } from "../components/postgresql.js";
+import { hasLocale } from "../components/support/locales.js";
 import { at, type Conversion, type LeftOut } from "./conversion.js";
-import { pgCatalogue, type PgCatalogue } from "./pg-catalogue.js";
+import { pgLookup } from "./pg-catalogue.js";
 import { parsePgLine } from "./postgresql-config.js";
-import type { PostgresqlFact, SettingFact } from "./types.js";
+import type { Blocker, PostgresqlFact, SettingFact } from "./types.js";
 import { normalizePg } from "./units.js";
-
-/** Settings the platform's postgresql component decides itself: where things live, not how the server behaves. */
-export const PG_OWNED: Record<string, string> = {
-  data_directory: "the platform keeps the cluster in <state>/data/postgresql",
-  hba_file: "the platform writes pg_hba.conf",
-  ident_file: "the platform writes pg_ident.conf",
-  config_file: "the platform writes postgresql.conf",
-  unix_socket_directories: "the platform puts the socket in its runtime directory",
-  external_pid_file: "the supervisor tracks the server",
-  include: "snippets are included by the platform's postgresql.conf",
-  include_if_exists: "snippets are included by the platform's postgresql.conf",
-  include_dir: "snippets are included by the platform's postgresql.conf",
-};
 
 /** Later wins, as PostgreSQL applies its files: the last occurrence of each name. */
 export function effectivePg(settings: SettingFact[]): Map<string, SettingFact> {
@@ -45,8 +34,10 @@ const pgQuote = (v: string) => `'${v.replace(/\\/g, "\\\\").replace(/'/g, "''")}
  * own default where its catalogue says so reliably.
  */
 export function convertPostgresql(fact: PostgresqlFact): Conversion {
-  const catalogue = pgCatalogue(fact.major);
+  const lookup = pgLookup(fact.major, preloadOf(fact.settings));
   const leftOut: LeftOut[] = [];
+  // Judged as on the new host: a locale it lacks stops the server (class 7), so a person decides.
+  const missingLocales = new Map<string, SettingFact[]>();
   const lines: string[] = [];
   const legacy = new Map<string, string>();
   const effective = effectivePg(fact.settings);
@@ -55,19 +46,26 @@ export function convertPostgresql(fact: PostgresqlFact): Conversion {
   }
   for (const [name, s] of effective) {
     const leave = (reason: string) => leftOut.push({ component: "postgresql", key: name, value: s.value, from: at(s), reason });
-    const param = catalogue?.params.get(name);
+    const param = lookup?.(name);
     const platform = PG_PLATFORM[name];
     if (platform) {
       legacy.set(`postgresql ${name}`, normalizePg(s.value, param?.type));
       if (s.value !== platform.platform) lines.push(`${name} = ${pgQuote(s.value)}    # ${s.line ? at(s) : `${s.path} (the platform sets ${platform.platform})`}`);
-    } else if (name in PG_OWNED) leave(`owned by the platform: ${PG_OWNED[name]}`);
-    else if (catalogue && !param && !name.includes(".")) leave(`not a parameter of PostgreSQL ${fact.major} (postgres --describe-config)`);
+    } else if (name in OWNED) leave(`owned by the platform: ${OWNED[name]}`);
+    else if (lookup && !param) leave(`not a parameter of PostgreSQL ${fact.major} (the server does not accept it)`);
     else if (param?.default !== undefined && normalizePg(s.value, param.type) === normalizePg(param.default, param.type)) leave("equals PostgreSQL's default");
     else {
+      if (LOCALE_PARAMETERS.includes(name) && !hasLocale(s.value)) missingLocales.set(s.value, [...(missingLocales.get(s.value) ?? []), s]);
       lines.push(`${name} = ${pgQuote(s.value)}    # ${at(s)}`);
       legacy.set(`postgresql ${name}`, normalizePg(s.value, param?.type));
     }
   }
+  const blockers: Blocker[] = [...missingLocales].map(([locale, uses]) => ({
+    kind: "platform-lacks",
+    subject: `locale ${locale}`,
+    detail: localeMissing(uses.map((u) => `${u.name} (${at(u)})`).join(", "), locale),
+    path: uses[0]!.path,
+  }));
   const text = `# Non-default settings of the legacy PostgreSQL ${fact.major} server, migrated by congruent migrate plan.\n# Later lines win, as in postgresql.conf.\n${lines.join("\n")}\n`;
   return {
     component: "postgresql",
@@ -77,19 +75,20 @@ export function convertPostgresql(fact: PostgresqlFact): Conversion {
     leftOut,
     secrets: [],
     legacy,
+    blockers,
   };
 }
 
 /** The comparable side of the plan's postgresql snippets, read in name order (later wins). */
 export function planPg(files: { name: string; text: string }[], major: string): Map<string, string> {
-  const catalogue: PgCatalogue | null = pgCatalogue(major);
+  const entries = files.flatMap((f) => f.text.split("\n").map(parsePgLine).filter((p): p is { name: string; value: string } => p !== undefined && !(p instanceof Error)));
+  const lookup = pgLookup(major, preloadOf(entries));
   const out = new Map<string, string>(Object.entries(PG_PLATFORM).map(([k, v]) => [`postgresql ${k}`, v.platform]));
-  for (const f of files) {
-    for (const raw of f.text.split("\n")) {
-      const p = parsePgLine(raw);
-      if (!p || p instanceof Error) continue;
-      out.set(`postgresql ${p.name}`, normalizePg(p.value, catalogue?.params.get(p.name)?.type));
-    }
-  }
+  for (const p of entries) out.set(`postgresql ${p.name}`, normalizePg(p.value, lookup?.(p.name)?.type));
   return out;
+}
+
+/** The libraries the last shared_preload_libraries loads, as the server reads the list. */
+function preloadOf(settings: { name: string; value: string }[]): string[] {
+  return [...settings].reverse().find((s) => s.name === "shared_preload_libraries")?.value.split(",").map((l) => l.trim()).filter(Boolean) ?? [];
 }

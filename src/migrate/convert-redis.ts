@@ -1,22 +1,10 @@
 import { components } from "../components/registry.js";
+import { OWNED } from "../components/redis/index.js";
 import { at, type Conversion, type LeftOut, type Secret } from "./conversion.js";
 import { readRedisFile } from "./redis-config.js";
 import type { RedisFact, SettingFact } from "./types.js";
 import { normalizeRedis } from "./units.js";
 
-/** Directives the platform's redis component decides itself. */
-export const REDIS_OWNED: Record<string, string> = {
-  daemonize: "the supervisor runs redis-server in the foreground",
-  supervised: "the supervisor runs redis-server in the foreground",
-  pidfile: "the supervisor tracks the server",
-  dir: "the platform keeps the dump in <state>/data/redis (carry the legacy dump over)",
-  logfile: "the supervisor collects the log",
-  include: "snippets are included by the platform's redis.conf",
-  unixsocket: "the platform puts the socket in its runtime directory",
-  unixsocketperm: "the platform puts the socket in its runtime directory",
-  "rename-command": "the platform's redis.conf decides which commands are renamed",
-  aclfile: "ACL users are secrets under <state>/secrets/redis/",
-};
 const SECRETS = new Set(["requirepass", "masterauth", "user"]);
 // Directives that may repeat and all count (save points, modules); others: the last wins.
 const ACCUMULATE = new Set(["save", "loadmodule"]);
@@ -70,7 +58,7 @@ export function convertRedis(fact: RedisFact): Conversion {
       const carryTo = name === "requirepass" ? "<state>/secrets/redis.password" : `<state>/secrets/redis/${name.replace(" ", "-")}`;
       secrets.push({ component: "redis", name, from: at(d), carryTo });
       leftOut.push({ component: "redis", key: name, from: at(d), reason: `a secret: carried over into ${carryTo}, never into a snippet (value not shown)` });
-    } else if (d.name in REDIS_OWNED) leftOut.push({ component: "redis", key: d.name, value: d.value, from: at(d), reason: `owned by the platform: ${REDIS_OWNED[d.name]}` });
+    } else if (d.name in OWNED) leftOut.push({ component: "redis", key: d.name, value: d.value, from: at(d), reason: `owned by the platform: ${OWNED[d.name]}${d.name === "dir" ? " (carry the legacy dump over)" : ""}` });
     else kept.push(d);
   }
   for (const [name, p] of Object.entries(redisPlatform())) {

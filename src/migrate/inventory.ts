@@ -63,7 +63,7 @@ export function takeInventory(opts: InventoryOptions): Inventory {
   const users = readUsers(root);
   problems.push(...users.problems);
   next();
-  const nginx = readNginx(root);
+  const nginx = readNginx(root, vdb.owned);
   problems.push(...nginx.problems);
   next();
   const postgresql = readPostgresql(root, vdb.packages, services.services);

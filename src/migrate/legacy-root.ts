@@ -46,6 +46,35 @@ export class LegacyRoot {
     return out;
   }
 
+  /**
+   * The symlinks a host path goes through, as host paths, and where it ends: what must be
+   * carried over together so the path still resolves on another host
+   * (`/etc/letsencrypt/live/x/fullchain.pem` → `../../archive/x/fullchain1.pem`).
+   */
+  chain(hostPath: string): { links: string[]; target: string } {
+    const links: string[] = [];
+    let p = path.posix.normalize("/" + hostPath);
+    for (let depth = 0; depth < 40; depth++) {
+      // The first component (from the root down) that is a symlink, if any.
+      const parts = p.split("/").filter(Boolean);
+      let found: string | undefined;
+      for (let i = 1; i <= parts.length && !found; i++) {
+        const prefix = "/" + parts.slice(0, i).join("/");
+        try {
+          if (lstatSync(path.join(this.dir, prefix)).isSymbolicLink()) found = prefix;
+        } catch {
+          break;
+        }
+      }
+      if (!found) return { links, target: p };
+      links.push(found);
+      const target = readlinkSync(path.join(this.dir, found));
+      const resolved = target.startsWith("/") ? target : path.posix.join(path.posix.dirname(found), target);
+      p = path.posix.normalize(resolved + p.slice(found.length));
+    }
+    return { links, target: p };
+  }
+
   /** Text of a host file, or undefined when it does not exist or cannot be read. */
   read(hostPath: string): string | undefined {
     try {
@@ -76,6 +105,14 @@ export class LegacyRoot {
   isDir(hostPath: string): boolean {
     try {
       return lstatSync(this.real(hostPath)).isDirectory();
+    } catch {
+      return false;
+    }
+  }
+
+  isFile(hostPath: string): boolean {
+    try {
+      return lstatSync(this.real(hostPath)).isFile();
     } catch {
       return false;
     }

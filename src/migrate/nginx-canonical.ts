@@ -1,5 +1,5 @@
 import { serverKey } from "./nginx-config.js";
-import { unquote } from "./nginx-syntax.js";
+import { unquote } from "../components/nginx/syntax.js";
 import type { NginxNode } from "./types.js";
 
 // Directives that repeat with a name as first argument: compared one by one under that name.
@@ -15,8 +15,10 @@ const KEYED = new Set(["add_header", "proxy_set_header", "fastcgi_param", "uwsgi
  */
 export function canonicalNginx(prefix: string, nodes: NginxNode[], out = new Map<string, string[]>()): Map<string, string[]> {
   const seenBlocks = new Map<string, number>();
+  // The empty string (a map's key '') is shown as nginx would have it written, so it cannot vanish unseen.
+  const shown = (w: string) => (w === "" ? '""' : w);
   for (const n of nodes) {
-    const args = n.args.map(unquote);
+    const args = n.args.map((a) => shown(unquote(a)));
     if (n.block) {
       let key = `${prefix} › ${[n.name, ...args].join(" ")}`;
       const count = (seenBlocks.get(key) ?? 0) + 1;
@@ -27,7 +29,7 @@ export function canonicalNginx(prefix: string, nodes: NginxNode[], out = new Map
       continue;
     }
     const keyed = KEYED.has(n.name) && args.length > 0;
-    const key = `${prefix} › ${keyed ? `${n.name} ${args[0]}` : n.name}`;
+    const key = `${prefix} › ${keyed ? `${n.name} ${args[0]}` : shown(n.name)}`;
     const value = (keyed ? args.slice(1) : args).join(" ");
     out.set(key, [...(out.get(key) ?? []), value]);
   }

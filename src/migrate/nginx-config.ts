@@ -1,6 +1,8 @@
 import path from "node:path";
-import { parseNginx } from "./nginx-syntax.js";
+import { parseNginx } from "../components/nginx/syntax.js";
 import type { LegacyRoot } from "./legacy-root.js";
+import { readNginxPaths } from "./nginx-paths.js";
+import type { OwnedFile } from "./vdb.js";
 import type { NginxFact, NginxNode, Problem } from "./types.js";
 
 const MAIN = "/etc/nginx/nginx.conf";
@@ -9,9 +11,10 @@ const MAIN = "/etc/nginx/nginx.conf";
  * The legacy nginx configuration as nginx would load it: nginx.conf with every `include`
  * expanded in place (globs sorted, paths relative to nginx.conf's directory), all read below
  * the legacy root. A file nginx could not parse is reported with its line and left out; the
- * rest is still read.
+ * rest is still read. The files and directories the configuration names are looked up too
+ * (`paths`): what the new host needs of them.
  */
-export function readNginx(root: LegacyRoot): { nginx: NginxFact | null; problems: Problem[] } {
+export function readNginx(root: LegacyRoot, owned: Map<string, OwnedFile> = new Map()): { nginx: NginxFact | null; problems: Problem[] } {
   const problems: Problem[] = [];
   const text = root.read(MAIN);
   if (text === undefined) return { nginx: null, problems };
@@ -62,6 +65,7 @@ export function readNginx(root: LegacyRoot): { nginx: NginxFact | null; problems
       for (const h of node.block ?? []) (h.name === "server" ? fact.servers : fact.http).push(h);
     } else fact.main_directives.push(node);
   }
+  fact.paths = readNginxPaths(root, fact.http, fact.servers, owned);
   return { nginx: fact, problems };
 }
 

@@ -1,36 +1,27 @@
-import { existsSync, readdirSync } from "node:fs";
-import { catalogue, type Catalogue, type PgParameter } from "../components/support/pg-catalogue.js";
+import { existsSync } from "node:fs";
+import { parameterLookup, type PgParameter } from "../components/support/pg-catalogue.js";
 
 export type { PgParameter };
 
-export interface PgCatalogue {
-  major: string;
-  binary: string;
-  params: Catalogue;
-}
-
 /**
- * PostgreSQL's own list of parameters (the component's, from `postgres --describe-config`, no
- * server needed) for the legacy host's major version when that is installed here (else none:
- * every explicit value then counts as non-default). `$CONGRUENT_POSTGRES` names another binary.
- * Only ENUM and STRING parameters carry a default there: a set boolean or number always counts
- * as non-default, so nothing the legacy host changed is ever dropped.
+ * What a PostgreSQL server of the legacy host's major version accepts, asked of the one installed
+ * here (the component's catalogue: --describe-config, then the server's own pg_settings with the
+ * legacy shared_preload_libraries loaded), or null when that major is not installed (every
+ * explicit value then counts as non-default). `$CONGRUENT_POSTGRES` names another binary.
  */
-export function pgCatalogue(major: string): PgCatalogue | null {
+export function pgLookup(major: string, preload: readonly string[] = []): ((name: string) => PgParameter | undefined) | null {
   const binary = process.env.CONGRUENT_POSTGRES ?? `/usr/lib/postgresql/${major}/bin/postgres`;
   if (!existsSync(binary)) return null;
   try {
-    return { major: process.env.CONGRUENT_POSTGRES ? "" : major, binary, params: catalogue(binary) };
+    const lookup = parameterLookup(binary, preload);
+    return (name) => {
+      try {
+        return lookup(name);
+      } catch {
+        return undefined; // the server could not be asked (a library it cannot load): judged by the build
+      }
+    };
   } catch {
     return null;
-  }
-}
-
-/** Majors installed here, for messages. */
-export function installedPgMajors(): string[] {
-  try {
-    return readdirSync("/usr/lib/postgresql").filter((d) => /^\d+$/.test(d));
-  } catch {
-    return [];
   }
 }

@@ -48,7 +48,7 @@ describe("plan from the nginx part of a legacy host", () => {
 
   it("lists what it left out, each with its reason", () => {
     const keys = plan.leftOut.map((l) => `${l.component} ${l.key}`);
-    expect(keys).toEqual(expect.arrayContaining(["nginx user", "nginx sendfile", "nginx types", "nginx use", "nginx keepalive_timeout (header timeout)"]));
+    expect(keys).toEqual(expect.arrayContaining(["nginx user", "nginx sendfile", "nginx use"]));
     expect(plan.leftOut.find((l) => l.key === "user")).toMatchObject({ value: "nginx nginx", from: "/etc/nginx/nginx.conf:1" });
   });
 

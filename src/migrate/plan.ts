@@ -1,11 +1,16 @@
-import { mkdirSync, mkdtempSync, readdirSync, lstatSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, lstatSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { CongruentError } from "../errors.js";
+import { carryOver, type CarryOver } from "./carry-over.js";
 import type { LeftOut, Secret } from "./conversion.js";
 import { convertAll } from "./conversions.js";
 import { proposeProfiles, type ProfileProposal } from "./profile-proposal.js";
-import type { Blocker, Inventory, Problem } from "./types.js";
+import type { Blocker, Inventory, NginxFact, Problem } from "./types.js";
+import { canSandbox, newHostView, sandboxArgv, sh } from "./verify/sandbox.js";
+import { upstreams } from "./verify/upstreams.js";
+import { selfModule } from "./verify/self.js";
 import { NAME_MAX, NAME_PATTERN } from "../schema/names.js";
 
 export const PLAN_FORMAT = "congruent-migrate-plan/1";
@@ -27,14 +32,24 @@ export interface Plan {
   snippets: { component: string; file: string; from: string[] }[];
   leftOut: LeftOut[];
   secrets: Secret[];
-  /** Divergent paths to carry over as data, with their size. */
-  data: { path: string; kind: string; bytes: number; reason: string }[];
+  /** Paths to copy from the legacy host as they are, with their size (`carry-over.list`). */
+  data: CarryOver["data"];
+  /** Directories to create empty on the new host (`directories.list`). */
+  directories: CarryOver["directories"];
+  /** Applications their deployment tool deploys again on the new host. */
+  deployments: CarryOver["deployments"];
+  /** People's accounts to create on the new host. */
+  accounts: CarryOver["accounts"];
+  /** Configuration left behind for a person to look at (never copied over the new host's own files). */
+  review: CarryOver["review"];
+  /** The inventory's blockers, and what the plan found it cannot carry over the same. */
   blockers: Blocker[];
   /** A user profile for each home that links system libraries or interpreters (`home-links-system`). */
   profiles: ProfileProposal[];
   /** Problems the inventory met (its file and line), carried along so nobody loses them. */
   problems: Problem[];
-  build: { ok: boolean; generation?: string; hash?: string; error?: string; skipped?: string };
+  /** The build of the proposal, and where it was judged (as on the new host, or on this one as it is). */
+  build: { ok: boolean; generation?: string; hash?: string; error?: string; skipped?: string; judged?: string };
 }
 
 export interface PlanOptions {
@@ -47,9 +62,9 @@ export interface PlanOptions {
 /**
  * Propose the Congruent description of an assessed host and write it to `out`: host.json,
  * `local/<component>/` snippets converted from the legacy configuration, `plan.json` (what
- * was left out and why, secrets to carry, data to carry, blockers) and `carry-over.list`
- * (divergent paths, one a line, for `rsync --files-from`). Then build the description
- * in a throwaway state directory, so the plan is known to build.
+ * was left out and why, secrets to carry, data to carry, blockers), `carry-over.list` (paths to
+ * copy as they are, one a line, for `rsync --files-from`) and `directories.list` (directories to
+ * create). Then build the description in a throwaway state directory, so the plan is known to build.
  *
  * @example const plan = await makePlan({ inventory, out: "plans/web17" }); plan.build.ok
  */
@@ -87,12 +102,9 @@ export async function makePlan(opts: PlanOptions): Promise<Plan> {
   const hostFile = path.join(out, "host.json");
   writeFileSync(hostFile, JSON.stringify(description, null, 2) + "\n");
 
-  const data = inv.items
-    .filter((i) => i.class === "divergent" && i.kind !== "config")
-    .map((i) => ({ path: i.id, kind: i.kind as string, bytes: i.bytes ?? 0, reason: i.reason }));
-  const configData = inv.items.filter((i) => i.class === "divergent" && i.kind === "config").map((i) => ({ path: i.id, kind: "config", bytes: 0, reason: i.reason }));
-  data.push(...configData);
-  writeFileSync(path.join(out, "carry-over.list"), data.map((d) => d.path).join("\n") + "\n");
+  const carry = carryOver(inv, conversions.flatMap((c) => c.requires ?? []));
+  writeFileSync(path.join(out, "carry-over.list"), carry.data.map((d) => d.path).join("\n") + "\n");
+  writeFileSync(path.join(out, "directories.list"), carry.directories.map((d) => d.path).join("\n") + (carry.directories.length ? "\n" : ""));
 
   const plan: Plan = {
     format: PLAN_FORMAT,
@@ -101,11 +113,11 @@ export async function makePlan(opts: PlanOptions): Promise<Plan> {
     snippets,
     leftOut,
     secrets: conversions.flatMap((c) => c.secrets),
-    data,
-    blockers: inv.blockers,
+    ...carry,
+    blockers: [...inv.blockers, ...conversions.flatMap((c) => c.blockers ?? [])],
     profiles: proposeProfiles(inv),
     problems: inv.problems,
-    build: opts.build === false ? { ok: false, skipped: "--no-build" } : await buildPlan(hostFile, local),
+    build: opts.build === false ? { ok: false, skipped: "--no-build" } : await buildPlan(hostFile, local, inv.root, carry, inv.facts.nginx),
   };
   writeFileSync(path.join(out, "plan.json"), JSON.stringify(plan, null, 2) + "\n");
   return plan;
@@ -113,20 +125,34 @@ export async function makePlan(opts: PlanOptions): Promise<Plan> {
 
 /**
  * `congruent build` of the proposed description, in a throwaway state directory (never the
- * machine's own /var/lib/congruent); the README links the build drops into the integration
- * points are removed again so the plan directory holds only the plan.
+ * machine's own /var/lib/congruent), judged as it will be on the new host: run in this host's
+ * new-host view (the plan's carry-over applied: its certificates, served content and cache
+ * directories at their paths), so what the plan carries over counts and nothing else of the
+ * legacy tree does. Without root (no sandbox) the build runs here and says so. The README links
+ * the build drops into the integration points are removed again so the plan directory holds only the plan.
  */
-async function buildPlan(hostFile: string, local: string): Promise<Plan["build"]> {
+async function buildPlan(hostFile: string, local: string, legacyRoot: string, carry: CarryOver, nginx: NginxFact | null): Promise<Plan["build"]> {
   const state = mkdtempSync(path.join(os.tmpdir(), "congruent-migrate-build-"));
   try {
+    const can = canSandbox();
+    if (can.ok && existsSync(legacyRoot)) {
+      // Upstream host names resolve on the new host's network; this one may have no DNS at all.
+      const names = nginx ? [...upstreams(nginx.http, nginx.servers).names.keys()].filter((n) => spawnSync("getent", ["hosts", n], { timeout: 2000 }).status !== 0) : [];
+      const built = await buildInView(hostFile, local, state, legacyRoot, carry, names);
+      const note = names.length ? `; upstream host names this host cannot resolve taken as resolving on the new host: ${names.join(", ")}` : "";
+      return { ...built, judged: `as on the new host: this host with the plan's carry-over${note}` };
+    }
     const { openStore } = await import("../store/index.js");
     const { buildGeneration } = await import("../generation/build.js");
     const store = openStore({ stateDir: state });
-    const r = await buildGeneration({ hostFile, localDir: local, stateDir: state, store });
-    // The store was throwaway: the name says what was built, the hash that it is reproducible.
-    return { ok: true, generation: path.basename(r.generation), hash: r.hash };
-  } catch (error) {
-    return { ok: false, error: error instanceof Error ? error.message : String(error) };
+    const judged = `on this host as it is (${can.ok ? `the legacy root ${legacyRoot} is not readable here` : can.why}): files the plan carries over are not seen`;
+    try {
+      const r = await buildGeneration({ hostFile, localDir: local, stateDir: state, store });
+      // The store was throwaway: the name says what was built, the hash that it is reproducible.
+      return { ok: true, generation: path.basename(r.generation), hash: r.hash, judged };
+    } catch (error) {
+      return { ok: false, error: error instanceof Error ? error.message : String(error), judged };
+    }
   } finally {
     for (const c of safeList(local)) {
       const readme = path.join(local, c, "README.txt");
@@ -138,6 +164,22 @@ async function buildPlan(hostFile: string, local: string): Promise<Plan["build"]
     }
     rmSync(state, { recursive: true, force: true });
   }
+}
+
+/** The build as `congruent build` in the new-host view, in a mount namespace of its own. */
+async function buildInView(hostFile: string, local: string, state: string, legacyRoot: string, carry: CarryOver, names: string[]): Promise<Plan["build"]> {
+  const work = path.join(state, "view");
+  const cli = selfModule("cli/main");
+  const view = newHostView(work, legacyRoot, { copy: [...carry.data, ...carry.deployments].map((d) => d.path), create: carry.directories.map((d) => d.path) }, [state, path.dirname(hostFile), local, cli.at(-1)!]);
+  const hosts = names.map((n, i) => `echo ${sh(`127.1.0.${i + 1} ${n}`)} >> ${sh(path.join(view.root, "etc/hosts"))}`);
+  const argv = sandboxArgv(view, ["chroot", view.root, ...cli, "build", "--host", hostFile, "--local", local, "--state", path.join(state, "state"), "--json"], { setup: hosts });
+  const run = spawnSync(argv[0]!, argv.slice(1), { encoding: "utf8", maxBuffer: 16 << 20 });
+  if (run.status === 0) {
+    const out = JSON.parse(run.stdout) as { generation: string; hash: string };
+    return { ok: true, generation: path.basename(out.generation), hash: out.hash };
+  }
+  const said = (run.stderr || String(run.error ?? "")).trim().split("\n").filter(Boolean);
+  return { ok: false, error: (said.find((l) => l.startsWith("congruent: ")) ?? said.at(-1) ?? `exit ${run.status}`).replace(/^congruent: /, "") };
 }
 
 function safeList(dir: string): string[] {

@@ -10,11 +10,11 @@ import { canonicalRedis, redisPlatform } from "./convert-redis.js";
 import { LegacyRoot } from "./legacy-root.js";
 import { readMemcached } from "./memcached-config.js";
 import { readNginx } from "./nginx-config.js";
-import { parseNginx } from "./nginx-syntax.js";
+import { parseNginx } from "../components/nginx/syntax.js";
 import { readServices } from "./openrc.js";
 import { readPostgresql } from "./postgresql-config.js";
-import { redisQuote, redisWords } from "./redis-config.js";
 import { readRedis } from "./redis-config.js";
+import { quoteArg, splitArgs } from "../components/redis/syntax.js";
 import type { Problem, SettingFact } from "./types.js";
 import { readVdb } from "./vdb.js";
 
@@ -64,7 +64,7 @@ export function shadowDiff(opts: { root: string; plan: string }): ShadowDiff {
   const problems: Problem[] = [];
   const vdb = readVdb(root);
   const services = readServices(root, vdb.owned);
-  const nginx = readNginx(root);
+  const nginx = readNginx(root, vdb.owned);
   const pg = readPostgresql(root, vdb.packages, services.services);
   const has = (cat: string, name: string) => vdb.packages.some((p) => p.category === cat && p.name === name);
   const redis = readRedis(root, has("dev-db", "redis"));
@@ -151,9 +151,9 @@ function redisDirectives(text: string, file: string): SettingFact[] {
   text.split("\n").forEach((raw, i) => {
     const line = raw.trim();
     if (!line || line.startsWith("#")) return;
-    const words = redisWords(line);
-    if (words instanceof Error || words.length === 0) return;
-    out.push({ name: words[0]!.toLowerCase(), value: words.slice(1).map(redisQuote).join(" "), path: file, line: i + 1 });
+    const words = splitArgs(line);
+    if (!words || words.length === 0) return;
+    out.push({ name: words[0]!.toLowerCase(), value: words.slice(1).map(quoteArg).join(" "), path: file, line: i + 1 });
   });
   return out;
 }

@@ -1,9 +1,13 @@
+import type { LeftOut } from "./conversion.js";
 import type { Plan } from "./plan.js";
 import { bytes, pct } from "./report.js";
 import type { ShadowDiff } from "./shadow-diff.js";
 import type { Inventory } from "./types.js";
+import type { VerifyReport } from "./verify/index.js";
 
 const where = (p: { path: string; line?: number }) => `${p.path}${p.line ? `:${p.line}` : ""}`;
+
+const leftOutLine = (l: LeftOut) => `${l.component} ${l.key}${l.value ? ` ${l.value}` : ""}${l.from ? `  (${l.from})` : ""}: ${l.reason}${l.visible ? `; VISIBLE TO CLIENTS: ${l.visible}` : ""}`;
 
 /** `migrate inventory` for people: the shares, the hand-edited and unmanaged files, blockers, problems. */
 export function inventoryText(inv: Inventory): string {
@@ -39,10 +43,14 @@ export function planText(plan: Plan, out: string): string {
     "  snippets:",
     ...plan.snippets.map((s) => `    ${s.file}  ← ${s.from.slice(0, 3).join(", ")}${s.from.length > 3 ? ", …" : ""}`),
     `  left out on purpose (${plan.leftOut.length}):`,
-    ...plan.leftOut.map((l) => `    ${l.component} ${l.key}${l.value ? ` ${l.value}` : ""}${l.from ? `  (${l.from})` : ""}: ${l.reason}`),
+    ...plan.leftOut.map((l) => `    ${leftOutLine(l)}`),
     `  secrets to carry over (${plan.secrets.length}; values never copied):`,
     ...plan.secrets.map((s) => `    ${s.component} ${s.name}  (${s.from}) → ${s.carryTo}`),
     `  data to carry over: ${plan.data.length} paths, ${bytes(plan.data.reduce((n, x) => n + x.bytes, 0))} (carry-over.list)`,
+    ...(plan.directories.length ? [`  directories to create: ${plan.directories.length} (directories.list)`, ...plan.directories.map((d) => `    ${d.path}: ${d.reason}`)] : []),
+    ...(plan.deployments.length ? [`  deployed again by their tool (${plan.deployments.length}):`, ...plan.deployments.map((d) => `    ${d.path} (${d.deployedBy})`)] : []),
+    ...(plan.accounts.length ? [`  accounts to create (${plan.accounts.length}; /etc/passwd is never copied): ${plan.accounts.map((a) => `${a.name} (${a.uid})`).join(", ")}`] : []),
+    ...(plan.review.length ? [`  left behind for review (${plan.review.length}; not copied):`, ...plan.review.map((r) => `    ${r.path}: ${r.reason}`)] : []),
     `  blockers (${plan.blockers.length}):`,
     ...plan.blockers.map((b) => `    ${b.kind.padEnd(18)} ${b.detail}`),
     `  user profiles to make (${plan.profiles.length}; a default.nix naming these, then the command):`,
@@ -62,9 +70,39 @@ export function diffText(d: ShadowDiff): string {
   for (const x of d.differences) lines.push(`  ${x.key}\n    legacy:    ${x.legacy ?? "(not set)"}\n    congruent: ${x.congruent ?? "(not set)"}\n    ${x.reason}`);
   if (d.leftOut.length) {
     lines.push(`left out on purpose, not compared (${d.leftOut.length}):`);
-    for (const l of d.leftOut) lines.push(`  ${l.component} ${l.key}${l.value ? ` ${l.value}` : ""}${l.from ? `  (${l.from})` : ""}: ${l.reason}`);
+    for (const l of d.leftOut) lines.push(`  ${leftOutLine(l)}`);
   }
   for (const p of d.problems) lines.push(`problem: ${where(p)}: ${p.message}`);
   lines.push(d.empty ? "no differences: for everything the plan migrated, the cut-over changes nothing the customer can see" : `${d.differences.length} difference${d.differences.length === 1 ? "" : "s"}`);
+  return lines.join("\n");
+}
+
+/** `migrate verify` for people: per component what was compared, each difference once with the requests it concerns. */
+export function verifyText(r: VerifyReport): string {
+  const lines = r.components.map((c) =>
+    c.component === "nginx" ? `nginx: ${c.compared} requests to each host, ${c.differ} answered differently` : `${c.component}: ${c.compared} settings compared, ${c.differ} differ`,
+  );
+  const groups = new Map<string, { d: VerifyReport["differences"][number]; subjects: string[] }>();
+  for (const d of r.differences) {
+    const key = JSON.stringify([d.component, d.field, d.legacy, d.congruent]);
+    const g = groups.get(key) ?? { d, subjects: [] };
+    g.subjects.push(d.subject);
+    groups.set(key, g);
+  }
+  if (groups.size) lines.push("", `differences (${r.differences.length}):`);
+  for (const { d, subjects } of groups.values()) {
+    lines.push(`  ${d.component} ${d.field}${d.field === "setting" ? ` ${d.subject}` : ""}`);
+    if (d.field !== "setting") for (const s of subjects.slice(0, 3)) lines.push(`    ${s}`);
+    if (subjects.length > 3) lines.push(`    … and ${subjects.length - 3} more requests`);
+    lines.push(`      legacy:    ${d.legacy ?? "(none)"}`, `      congruent: ${d.congruent ?? "(none)"}`);
+  }
+  if (r.assumptions.length) lines.push("", `taken as given (${r.assumptions.length}):`, ...r.assumptions.map((a) => `  ${a}`));
+  if (r.blockers.length) lines.push("", `blockers the plan names (${r.blockers.length}; steps before the cut-over):`, ...r.blockers.map((b) => `  ${b.kind.padEnd(18)} ${b.detail}`));
+  lines.push(
+    "",
+    r.identical
+      ? `identical: the migrated host answered all ${r.requests} requests as the legacy host did, and every setting compared is the same`
+      : `${r.differences.length} difference${r.differences.length === 1 ? "" : "s"}: the cut-over would change what clients see`,
+  );
   return lines.join("\n");
 }

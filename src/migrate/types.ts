@@ -1,3 +1,5 @@
+import type { NginxNode } from "../components/nginx/syntax.js";
+
 /**
  * The inventory of a legacy host: facts read from its file tree, nothing interpreted yet.
  * `migrate plan` and `migrate report` work from this JSON alone, so everything the plan needs
@@ -122,14 +124,23 @@ export interface SettingFact {
   line: number;
 }
 
-/** One node of an nginx configuration: a directive, with a block when it has one. */
-export interface NginxNode {
-  name: string;
-  /** Arguments exactly as written (quotes kept), so a snippet says what the legacy file said. */
-  args: string[];
+export type { NginxNode };
+
+/** A file or directory the legacy nginx configuration names, as the legacy host has it. */
+export interface NginxPathFact {
+  /** Absolute host path (a relative one resolved as the legacy nginx build resolves it). */
   path: string;
-  line: number;
-  block?: NginxNode[];
+  /** The directive that names it (`ssl_certificate`, `root`, `proxy_cache_path`…). */
+  directive: string;
+  /** `file:line` of the directive. */
+  from: string;
+  type: "file" | "dir" | "missing" | "other";
+  /** The symlinks it goes through (host paths), and where it ends. */
+  links: string[];
+  target: string;
+  bytes: number;
+  /** The package that installed it (a file), or every file below it (a directory), if one did. */
+  package?: string;
 }
 
 export interface NginxFact {
@@ -144,6 +155,8 @@ export interface NginxFact {
   http: NginxNode[];
   /** Server blocks, includes expanded. */
   servers: NginxNode[];
+  /** Files and directories the configuration names (certificates, roots, cache paths), as found. */
+  paths?: NginxPathFact[];
 }
 
 export interface PostgresqlFact {
@@ -198,7 +211,7 @@ export interface Item {
   bytes?: number;
 }
 
-export type BlockerKind = "no-role" | "writes-install-dir" | "home-links-system" | "config-unparsable" | "no-package-database";
+export type BlockerKind = "no-role" | "writes-install-dir" | "home-links-system" | "config-unparsable" | "no-package-database" | "platform-lacks" | "package-content";
 
 /** Something that stops a host from moving until a person decides. */
 export interface Blocker {

@@ -112,3 +112,24 @@ export function readVdb(root: LegacyRoot): VdbResult {
 }
 
 const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+/** The package every file below `dir` belongs to, when one package installed all of them (and there is one). */
+export function packageOwningTree(root: LegacyRoot, dir: string, owned: Map<string, OwnedFile>): string | undefined {
+  let pkg: string | undefined;
+  let any = false;
+  const walk = (d: string): boolean => {
+    for (const e of root.list(d)) {
+      const p = `${d}/${e.name}`;
+      if (e.isDirectory()) {
+        if (!walk(p)) return false;
+        continue;
+      }
+      any = true;
+      const atom = owned.get(p)?.atom;
+      if (!atom || (pkg && atom !== pkg)) return false;
+      pkg = atom;
+    }
+    return true;
+  };
+  return walk(dir) && any ? pkg : undefined;
+}

@@ -171,7 +171,7 @@ describe("congruent migrate report", () => {
 });
 
 describe("--help", () => {
-  it.each(["inventory", "plan", "report", "diff"])("migrate %s says what it reads, writes, its exit status and an example", async (sub) => {
+  it.each(["inventory", "plan", "report", "diff", "verify"])("migrate %s says what it reads, writes, its exit status and an example", async (sub) => {
     const r = await cli(["migrate", sub, "--help"]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("Exit status");

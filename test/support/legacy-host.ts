@@ -23,6 +23,28 @@ export interface LegacyHostOptions {
   services?: Partial<Record<"nginx" | "postgresql" | "redis" | "memcached" | "php", boolean>>;
   /** Bad input to plant, each reported per item by the inventory. */
   broken?: { missingVdbEntry?: boolean; unreadableContents?: boolean; malformedContents?: boolean; badNginx?: boolean };
+  /**
+   * Another host's configuration instead of this file's web17 (the corpus): nginx.conf as the
+   * admin left it, the files it includes (host path → text), and the package's own files
+   * (mime.types, fastcgi_params…) as the legacy nginx installed them.
+   */
+  nginx?: { conf: string; files: Record<string, string>; packageFiles?: Record<string, string> };
+  /** postgresql.conf (and postgresql.auto.conf; null: none) instead of web17's. */
+  postgresql?: { conf: string; auto?: string | null };
+  /** redis.conf instead of web17's. */
+  redisConf?: string;
+  /** /etc/conf.d/memcached instead of web17's. */
+  memcachedConfd?: string;
+  /** web17's shop (/var/www/shop with uploads, /srv/static, the shop's cron jobs); default true. */
+  shop?: boolean;
+  /** alice's virtualenv and bob's binary in their homes (blockers); default true. */
+  homeSoftware?: boolean;
+  /** More files (host path → content), symlinks (host path → target) and accounts (passwd lines). */
+  files?: Record<string, string | Buffer>;
+  links?: Record<string, string>;
+  /** Empty directories (log, socket and cache directories a running host has). */
+  dirs?: string[];
+  accounts?: string[];
 }
 
 export interface LegacyHostInfo {
@@ -324,7 +346,7 @@ nobody:x:65534:65534:nobody:/var/empty:/sbin/nologin
 `;
 
 /** The packages a web host of this fleet really has, with the /etc files they own. */
-function realPackages(s: Required<NonNullable<LegacyHostOptions["services"]>>): Pkg[] {
+function realPackages(s: Required<NonNullable<LegacyHostOptions["services"]>> & { nginxConf: string; nginxPackage: Record<string, string>; redisConf: string; memcachedConfd: string }): Pkg[] {
   const initd = (name: string) => `#!/sbin/openrc-run\n# init script for ${name}\ncommand=/usr/sbin/${name}\n`;
   const pkgs: Pkg[] = [
     { atom: "sys-libs/glibc-2.37-r7", slot: "2.2", use: "multiarch ssp", files: { "/etc/ld.so.conf": "include ld.so.conf.d/*.conf\n", "/etc/locale.gen": "en_US.UTF-8 UTF-8\n", "/usr/lib64/libc.so.6": "ELF libc\n" } },
@@ -365,8 +387,8 @@ function realPackages(s: Required<NonNullable<LegacyHostOptions["services"]>>): 
     pkgs.push({
       atom: "www-servers/nginx-1.24.0-r1",
       use: "http http-cache http2 pcre pcre2 ssl threads nginx_modules_http_fastcgi nginx_modules_http_gzip nginx_modules_http_rewrite",
-      files: { "/etc/nginx/nginx.conf": NGINX_CONF_PRISTINE, "/etc/nginx/mime.types": MIME_TYPES, "/etc/nginx/fastcgi_params": FASTCGI_PARAMS, "/etc/init.d/nginx": initd("nginx"), "/etc/logrotate.d/nginx": "/var/log/nginx/*_log {\n missingok\n}\n", "/usr/sbin/nginx": "ELF nginx\n" },
-      edited: { "/etc/nginx/nginx.conf": NGINX_CONF_EDITED },
+      files: { "/etc/nginx/nginx.conf": NGINX_CONF_PRISTINE, "/etc/nginx/mime.types": MIME_TYPES, "/etc/nginx/fastcgi_params": FASTCGI_PARAMS, ...s.nginxPackage, "/etc/init.d/nginx": initd("nginx"), "/etc/logrotate.d/nginx": "/var/log/nginx/*_log {\n missingok\n}\n", "/usr/sbin/nginx": "ELF nginx\n", "/var/www/localhost/.keep_www-servers_nginx-0": "" },
+      edited: { "/etc/nginx/nginx.conf": s.nginxConf },
     });
   }
   if (s.postgresql) {
@@ -386,7 +408,7 @@ function realPackages(s: Required<NonNullable<LegacyHostOptions["services"]>>): 
       atom: "dev-db/redis-7.0.12",
       use: "jemalloc ssl",
       files: { "/etc/redis/redis.conf": REDIS_CONF.replace('requirepass "s3cr3t-legacy-pass"\n', "").replace("maxmemory 256mb\n", ""), "/etc/init.d/redis": initd("redis"), "/etc/conf.d/redis": 'REDIS_DIR="/var/lib/redis"\nREDIS_CONF="/etc/redis/redis.conf"\nREDIS_OPTS="${REDIS_CONF}"\nREDIS_USER="redis"\n', "/usr/bin/redis-server": "ELF redis\n" },
-      edited: { "/etc/redis/redis.conf": REDIS_CONF },
+      edited: { "/etc/redis/redis.conf": s.redisConf },
     });
   }
   if (s.memcached) {
@@ -394,7 +416,7 @@ function realPackages(s: Required<NonNullable<LegacyHostOptions["services"]>>): 
       atom: "net-misc/memcached-1.6.21",
       use: "sasl seccomp",
       files: { "/etc/init.d/memcached": initd("memcached"), "/etc/conf.d/memcached": MEMCACHED_CONFD.replace('MEMUSAGE="128"', 'MEMUSAGE="64"').replace('MAXCONN="2048"', 'MAXCONN="1024"'), "/usr/bin/memcached": "ELF memcached\n" },
-      edited: { "/etc/conf.d/memcached": MEMCACHED_CONFD },
+      edited: { "/etc/conf.d/memcached": s.memcachedConfd },
     });
   }
   if (s.php) {
@@ -432,7 +454,7 @@ export function writeLegacyHost(root: string, opts: LegacyHostOptions = {}): Leg
     symlinkSync(target, real);
   };
 
-  const pkgs = realPackages(services);
+  const pkgs = realPackages({ ...services, nginxConf: opts.nginx?.conf ?? NGINX_CONF_EDITED, nginxPackage: opts.nginx?.packageFiles ?? {}, redisConf: opts.redisConf ?? REDIS_CONF, memcachedConfd: opts.memcachedConfd ?? MEMCACHED_CONFD });
   const fillers = Math.max(0, (opts.packages ?? pkgs.length) - pkgs.length);
   const per = opts.entriesPerFiller ?? 12;
   for (let i = 0; i < fillers; i++) {
@@ -512,8 +534,9 @@ export function writeLegacyHost(root: string, opts: LegacyHostOptions = {}): Leg
 
   w("/etc/conf.d/hostname", `# Hostname fallback\nhostname="${hostname}"\n`);
   w("/etc/ssh/ssh_host_ed25519_key", "-----BEGIN OPENSSH PRIVATE KEY-----\nfake\n-----END OPENSSH PRIVATE KEY-----\n");
-  w("/etc/passwd", PASSWD);
-  w("/etc/group", "root:x:0:\nwheel:x:10:alice\nnginx:x:998:\n");
+  w("/etc/passwd", PASSWD + (opts.accounts ?? []).map((a) => `${a}\n`).join(""));
+  const groups = (opts.accounts ?? []).map((a) => a.split(":")).map((f) => `${f[0]}:x:${f[3]}:\n`).join("");
+  w("/etc/group", `root:x:0:\nwheel:x:10:alice\nnginx:x:998:\nnogroup:x:65533:\nnobody:x:65534:\n${groups}`);
   w("/etc/shadow", "root:*:19000:0:::::\n");
   w("/etc/shop/shop.env", "APP_ENV=production\nDB_HOST=localhost\n"); // unmanaged: nobody owns it
   w("/etc/motd", "Managed by Puppet. Local changes will be overwritten.\n");
@@ -542,7 +565,8 @@ export function writeLegacyHost(root: string, opts: LegacyHostOptions = {}): Leg
   w("/usr/local/bin/wkhtmltopdf", "ELF wkhtmltopdf (make install)\n");
   w("/usr/local/lib/libwkhtmltox.so.0", "ELF libwkhtmltox\n".repeat(64));
 
-  if (services.nginx) {
+  if (services.nginx && opts.nginx) for (const [p, text] of Object.entries(opts.nginx.files)) w(p, text);
+  if (services.nginx && !opts.nginx) {
     w("/etc/nginx/conf.d/status.conf", STATUS_CONF);
     w("/etc/nginx/vhosts.d/shop.conf", SHOP_VHOST);
     w("/etc/nginx/vhosts.d/static.conf", STATIC_VHOST);
@@ -552,35 +576,43 @@ export function writeLegacyHost(root: string, opts: LegacyHostOptions = {}): Leg
     }
   }
   if (services.postgresql) {
-    w("/etc/postgresql-15/postgresql.conf", PG_CONF);
+    w("/etc/postgresql-15/postgresql.conf", opts.postgresql?.conf ?? PG_CONF);
     w("/etc/postgresql-15/pg_hba.conf", "local all all peer\nhost all all 127.0.0.1/32 scram-sha-256\n");
     const data = "/var/lib/postgresql/15/data";
     w(`${data}/PG_VERSION`, "15\n");
-    w(`${data}/postgresql.auto.conf`, PG_AUTO);
+    const auto = opts.postgresql ? opts.postgresql.auto : PG_AUTO;
+    if (auto) w(`${data}/postgresql.auto.conf`, auto);
     w(`${data}/global/pg_control`, Buffer.alloc(8192, 1));
     w(`${data}/base/16384/16385`, Buffer.alloc(64 * 1024, 7));
   }
   if (services.redis) w("/var/lib/redis/dump.rdb", Buffer.concat([Buffer.from("REDIS0010"), Buffer.alloc(4096, 3)]));
 
   // The shop: a Git checkout deployed by ansible, writing uploads into its own tree.
-  w("/var/www/shop/.git/HEAD", "ref: refs/heads/main\n");
-  w("/var/www/shop/public/index.php", "<?php require __DIR__.'/../bootstrap.php';\n");
-  w("/var/www/shop/bootstrap.php", "<?php // app\n");
-  w("/var/www/shop/public/uploads/2024/05/photo-1.jpg", Buffer.alloc(20_000, 9));
-  w("/var/www/shop/public/uploads/2024/05/photo-2.jpg", Buffer.alloc(30_000, 9));
-  w("/srv/static/index.html", "<h1>static</h1>\n");
-  w("/var/spool/cron/crontabs/shop", "MAILTO=ops@example.com\n*/5 * * * * php /var/www/shop/artisan schedule:run >/dev/null 2>&1\n30 2 * * * /usr/local/bin/backup.sh\n");
-  w("/var/spool/cron/crontabs/root", "# root's jobs\n0 4 * * 0 /usr/sbin/emerge --sync -q\n");
-  w("/etc/cron.d/shop-reports", "15 6 * * 1-5 shop /var/www/shop/bin/report --weekly\n");
+  if (opts.shop !== false) {
+    w("/var/www/shop/.git/HEAD", "ref: refs/heads/main\n");
+    w("/var/www/shop/public/index.php", "<?php require __DIR__.'/../bootstrap.php';\n");
+    w("/var/www/shop/bootstrap.php", "<?php // app\n");
+    w("/var/www/shop/public/uploads/2024/05/photo-1.jpg", Buffer.alloc(20_000, 9));
+    w("/var/www/shop/public/uploads/2024/05/photo-2.jpg", Buffer.alloc(30_000, 9));
+    w("/srv/static/index.html", "<h1>static</h1>\n");
+    w("/var/spool/cron/crontabs/shop", "MAILTO=ops@example.com\n*/5 * * * * php /var/www/shop/artisan schedule:run >/dev/null 2>&1\n30 2 * * * /usr/local/bin/backup.sh\n");
+    w("/var/spool/cron/crontabs/root", "# root's jobs\n0 4 * * 0 /usr/sbin/emerge --sync -q\n");
+    w("/etc/cron.d/shop-reports", "15 6 * * 1-5 shop /var/www/shop/bin/report --weekly\n");
+  }
 
   // Homes: alice's virtualenv on the system python, bob's binary built with gcc against the system's libc.
   w("/home/alice/.bashrc", "export PATH=$HOME/bin:$PATH\n");
-  w("/home/alice/venv/pyvenv.cfg", "home = /usr/bin\ninclude-system-site-packages = false\nversion = 3.11.5\n");
-  link("/home/alice/venv/bin/python", "/usr/bin/python3.11");
-  w("/home/alice/venv/lib/python3.11/site-packages/requests/__init__.py", "# requests\n".repeat(100));
+  if (opts.homeSoftware !== false) {
+    w("/home/alice/venv/pyvenv.cfg", "home = /usr/bin\ninclude-system-site-packages = false\nversion = 3.11.5\n");
+    link("/home/alice/venv/bin/python", "/usr/bin/python3.11");
+    w("/home/alice/venv/lib/python3.11/site-packages/requests/__init__.py", "# requests\n".repeat(100));
+  }
   w("/home/shop/.profile", "cd /var/www/shop\n");
-  w("/home/bob/bin/invoice-tool", elfWithInterpreter("/lib64/ld-linux-x86-64.so.2"));
+  if (opts.homeSoftware !== false) w("/home/bob/bin/invoice-tool", elfWithInterpreter("/lib64/ld-linux-x86-64.so.2"));
   w("/home/bob/notes.txt", "todo\n");
+  for (const [p, content] of Object.entries(opts.files ?? {})) w(p, content);
+  for (const [p, target] of Object.entries(opts.links ?? {})) link(p, target);
+  for (const d of opts.dirs ?? []) mkdirSync(path.join(root, d), { recursive: true });
   return { root, hostname, packages: pkgs.length + (opts.broken?.unreadableContents ? 1 : 0), contentsEntries, planted };
 }
 

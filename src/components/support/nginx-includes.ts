@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import path from "node:path";
 import { CongruentError } from "../../errors.js";
-import { tokenize, unquote, type NginxToken } from "../../migrate/nginx-syntax.js";
+import { tokenize, unquote, type NginxToken } from "../nginx/syntax.js";
 import { globSource } from "../../userscan/glob.js";
 import type { LocalFile, TrackedInput } from "../component.js";
 import { canRead, writersOf, type Principal } from "./readable-by.js";

@@ -2,9 +2,10 @@ import { mkdtempSync, readFileSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import type { LocalFile, RenderContext } from "./component.js";
-import { canonicalName, catalogue, composeConfig, memoryBytes, memoryText, parseFatal, password, redis, splitArgs } from "./redis.js";
-import { findProgram, programIdentity } from "./program.js";
+import type { LocalFile, RenderContext } from "../component.js";
+import { canonicalName, catalogue, composeConfig, memoryBytes, memoryText, parseFatal, password, redis } from "./index.js";
+import { splitArgs } from "./syntax.js";
+import { findProgram, programIdentity } from "../program.js";
 
 function context(local: Record<string, string>, settings: Record<string, number | string | boolean> = {}): RenderContext {
   const root = mkdtempSync(path.join(os.tmpdir(), "congruent-redis-unit-"));

@@ -1,4 +1,13 @@
-import type { NginxNode } from "./types.js";
+/** One node of an nginx configuration: a directive, with a block when it has one. */
+export interface NginxNode {
+  /** The directive's name as nginx reads it (quotes and escapes resolved): in a `map` block, the key. */
+  name: string;
+  /** Arguments exactly as written (quotes kept), so a snippet says what the legacy file said. */
+  args: string[];
+  path: string;
+  line: number;
+  block?: NginxNode[];
+}
 
 /** Where nginx's own parser would stop, with the same kind of message. */
 export interface NginxSyntaxError {
@@ -120,11 +129,30 @@ export function parseNginx(text: string, file: string): { nodes: NginxNode[]; er
 
 const isSyntaxError = (e: unknown): e is NginxSyntaxError => typeof e === "object" && e !== null && "line" in e && "message" in e && "path" in e;
 
-/** An argument's value without its quotes and escapes: `"a b"` → `a b`. */
+/**
+ * A word's value as nginx reads it (ngx_conf_read_token): quotes removed; `\"`, `\'` and `\\`
+ * stand for the character, `\t`, `\r`, `\n` for tab, return and newline; any other backslash is
+ * kept (`\.php$` stays a regular expression).
+ *
+ * @example unquote('"a b"') // "a b"
+ */
 export function unquote(word: string): string {
   const q = word[0];
-  if ((q === '"' || q === "'") && word.endsWith(q) && word.length >= 2) return word.slice(1, -1).replace(/\\(.)/g, "$1");
-  return word;
+  const body = (q === '"' || q === "'") && word.endsWith(q) && word.length >= 2 ? word.slice(1, -1) : word;
+  if (!body.includes("\\")) return body;
+  return body.replace(/\\([\s\S])/g, (all, c: string) => (c === '"' || c === "'" || c === "\\" ? c : c === "t" ? "\t" : c === "r" ? "\r" : c === "n" ? "\n" : all));
+}
+
+/**
+ * A value written as one nginx word that reads back as exactly that value: bare when it can be,
+ * else double-quoted with `"`, `\` and control characters escaped. The empty string is `""`
+ * (the key of the websocket `map` in nginx's own documentation).
+ *
+ * @example quoteWord("") // '""'
+ */
+export function quoteWord(value: string): string {
+  if (value !== "" && !/[\s;{}"'\\]/.test(value) && !value.startsWith("#")) return value;
+  return `"${value.replace(/[\\"\t\r\n]/g, (c) => ({ "\\": "\\\\", '"': '\\"', "\t": "\\t", "\r": "\\r", "\n": "\\n" })[c]!)}"`;
 }
 
 /** Write directives back as nginx syntax, four spaces per level. */
@@ -132,7 +160,8 @@ export function serializeNginx(nodes: NginxNode[], indent = 0): string {
   const pad = " ".repeat(indent * 4);
   return nodes
     .map((n) => {
-      const head = [n.name, ...n.args].join(" ");
+      // The name is kept unquoted (it is what nginx matches on); quote it again where nginx needs quotes.
+      const head = [quoteWord(n.name), ...n.args].join(" ");
       if (!n.block) return `${pad}${head};\n`;
       return `${pad}${head} {\n${serializeNginx(n.block, indent + 1)}${pad}}\n`;
     })

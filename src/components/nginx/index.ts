@@ -4,11 +4,11 @@ import http from "node:http";
 import { readFileSync, readdirSync, mkdirSync } from "node:fs";
 import { promisify } from "node:util";
 import path from "node:path";
-import { dir, file } from "../store/tree.js";
-import type { NarNode } from "../store/nar.js";
-import type { Component, InputError, RenderContext, TrackedInput } from "./component.js";
-import { INCLUDES_DIR, resolveSnippets, type ResolvedSnippets } from "./support/nginx-includes.js";
-import { findProgram, programIdentity } from "./program.js";
+import { dir, file } from "../../store/tree.js";
+import type { NarNode } from "../../store/nar.js";
+import type { Component, InputError, RenderContext, TrackedInput } from "../component.js";
+import { INCLUDES_DIR, resolveSnippets, type ResolvedSnippets } from "../support/nginx-includes.js";
+import { findProgram, programIdentity } from "../program.js";
 
 const run = promisify(execFile);
 

@@ -3,13 +3,14 @@ import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Redis } from "ioredis";
-import { CongruentError } from "../errors.js";
-import { dir, file } from "../store/tree.js";
-import type { ChangeClass, Component, LiveContext, RecordedSetting, RenderContext, TrackedInput } from "./component.js";
-import { scratchDir } from "../generation/scratch.js";
-import { findProgram, programIdentity } from "./program.js";
-import { asUser, userIds } from "./support/server-user.js";
-import { derivedFromFileAsync, derivedFromTextAsync } from "../generation/derived-cache.js";
+import { CongruentError } from "../../errors.js";
+import { dir, file } from "../../store/tree.js";
+import type { ChangeClass, Component, LiveContext, RecordedSetting, RenderContext, TrackedInput } from "../component.js";
+import { scratchDir } from "../../generation/scratch.js";
+import { findProgram, programIdentity } from "../program.js";
+import { asUser, userIds } from "../support/server-user.js";
+import { quote, splitArgs } from "./syntax.js";
+import { derivedFromFileAsync, derivedFromTextAsync } from "../../generation/derived-cache.js";
 
 const README = `Congruent integration point for Redis
 =====================================
@@ -42,13 +43,23 @@ world-readable store). Files not ending in .conf are ignored. This README is a l
 Congruent; editing it has no effect.
 `;
 
-/** Directives the platform sets itself; a snippet or host setting naming one is an error. */
-export const OWNED = new Set([
-  "daemonize", "supervised", "pidfile", "dir", "logfile", "include", "unixsocket", "unixsocketperm",
-  "requirepass", "masterauth", "rename-command",
+/** Directives the platform sets itself, each with the reason; a snippet or host setting naming one is an error. */
+export const OWNED: Readonly<Record<string, string>> = {
+  daemonize: "the supervisor runs redis-server in the foreground",
+  supervised: "the supervisor runs redis-server in the foreground",
+  pidfile: "the supervisor tracks the server",
+  dir: "the dataset lives in <state>/data/redis",
+  logfile: "the supervisor collects the log",
+  include: "snippets are included by the platform's redis.conf",
+  unixsocket: "the platform puts the socket in its runtime directory",
+  unixsocketperm: "the platform puts the socket in its runtime directory",
+  requirepass: "the password is <state>/secrets/redis.password, never in the store",
+  masterauth: "a secret: it belongs under <state>/secrets/, never in the store",
+  "rename-command": "the platform's redis.conf decides which commands are renamed",
   // ACL users could switch off the password the platform (and its health check) relies on.
-  "user", "aclfile",
-]);
+  user: "ACL users could switch off the password the platform relies on",
+  aclfile: "ACL users could switch off the password the platform relies on",
+};
 
 /**
  * Parameters whose value is taken from the customer's text, not from the validation run, with
@@ -62,67 +73,6 @@ const SOCKET = "redis.sock";
 const AUTH_FILE = "auth.conf";
 const PASSWORD_FILE = "redis.password";
 const USER = "redis";
-
-/**
- * Split one line as Redis does (sds.c `sdssplitargs`): words separated by blanks, "double
- * quotes" with C escapes (\n, \xHH, ...), 'single quotes' with only \' ; a closing quote must be
- * followed by a blank. Undefined for unbalanced quotes.
- *
- * @example splitArgs(`save "900 1"`) // ["save", "900 1"]
- */
-export function splitArgs(line: string): string[] | undefined {
-  const out: string[] = [];
-  const blank = (c: string | undefined) => c !== undefined && /\s/.test(c);
-  const hex = (c: string | undefined) => c !== undefined && /[0-9a-fA-F]/.test(c);
-  let i = 0;
-  for (;;) {
-    while (blank(line[i])) i++;
-    if (i >= line.length) return out;
-    let word = "";
-    let quote: '"' | "'" | null = null;
-    for (let done = false; !done; i++) {
-      const c = line[i];
-      if (quote === '"') {
-        if (c === undefined) return undefined;
-        if (c === "\\" && line[i + 1] === "x" && hex(line[i + 2]) && hex(line[i + 3])) {
-          word += String.fromCharCode(parseInt(line.slice(i + 2, i + 4), 16));
-          i += 3;
-        } else if (c === "\\" && i + 1 < line.length) {
-          const e = line[++i]!;
-          word += ({ n: "\n", r: "\r", t: "\t", b: "\b", a: "\x07" } as Record<string, string>)[e] ?? e;
-        } else if (c === '"') {
-          if (i + 1 < line.length && !blank(line[i + 1])) return undefined;
-          done = true;
-        } else {
-          word += c;
-        }
-      } else if (quote === "'") {
-        if (c === undefined) return undefined;
-        if (c === "\\" && line[i + 1] === "'") {
-          word += "'";
-          i++;
-        } else if (c === "'") {
-          if (i + 1 < line.length && !blank(line[i + 1])) return undefined;
-          done = true;
-        } else {
-          word += c;
-        }
-      } else if (c === undefined || blank(c)) {
-        done = true;
-      } else if (c === '"' || c === "'") {
-        quote = c;
-      } else {
-        word += c;
-      }
-    }
-    out.push(word);
-  }
-}
-
-/** A double-quoted redis.conf word (paths with blanks, passwords). */
-export function quote(value: string): string {
-  return `"${value.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`;
-}
 
 /** Where a line of the generated redis.conf came from, for messages. */
 export interface Origin {
@@ -168,7 +118,7 @@ function settingText(value: number | string | boolean): string {
 export function hostDirectiveProblem(key: string, value: number | string | boolean): string | undefined {
   const name = key.toLowerCase();
   if (!/^[a-z][a-z0-9_-]*$/.test(name)) return "not a redis.conf directive name";
-  if (OWNED.has(name)) return `"${name}" is set by the platform and cannot be changed here (owned: ${[...OWNED].join(", ")})`;
+  if (name in OWNED) return `"${name}" is set by the platform and cannot be changed here (owned: ${Object.keys(OWNED).join(", ")})`;
   const text = settingText(value);
   if (/[\r\n\0]/.test(text)) return "a value must be one line";
   if (!splitArgs(text)) return "unbalanced quotes in the value";
@@ -189,7 +139,7 @@ export function composeConfig(ctx: RenderContext): ComposedConfig {
     origins.push(undefined);
   };
   const owned = (name: string, origin: Origin) => {
-    if (OWNED.has(name)) fail(origin, `"${name}" is set by the platform and cannot be changed here (owned: ${[...OWNED].join(", ")})`);
+    if (name in OWNED) fail(origin, `"${name}" is set by the platform and cannot be changed here (owned: ${Object.keys(OWNED).join(", ")})`);
   };
   platform(`# Generated by Congruent for host ${ctx.hostName}. Do not edit: change the host description`);
   platform("# (settings.redis) or add *.conf files to the redis integration point (/etc/local/redis/).");
