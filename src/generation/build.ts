@@ -1,4 +1,4 @@
-import { existsSync, lstatSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { CongruentError } from "../errors.js";
 import { components, roles } from "../components/registry.js";
@@ -42,6 +42,8 @@ export interface BuildResult {
  * @example const { generation } = await buildGeneration({ hostFile, localDir, stateDir, store });
  */
 export async function buildGeneration(opts: BuildOptions): Promise<BuildResult> {
+  // The cache lives only inside an existing state directory (derived-cache.ts): make it now.
+  mkdirSync(path.join(opts.stateDir, "cache"), { recursive: true });
   useCacheDir(path.join(opts.stateDir, "cache"));
   // A build killed while it validated (a throwaway server, a copy) left its scratch here.
   useScratchRoot(path.join(opts.stateDir, "tmp"));

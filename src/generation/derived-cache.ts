@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
 // Facts derived from an installed file (a binary's hash and version, a server's parameter
@@ -73,7 +73,9 @@ function keep(key: string, stored: string | undefined, value: unknown): void {
   memo.set(key, value);
   if (stored) {
     try {
-      mkdirSync(cacheDir!, { recursive: true });
+      // Never made here (the build makes it): a throwaway build's state (migrate plan's) is
+      // removed after it, and a later fact must not bring it back as a leftover.
+      if (!existsSync(cacheDir!)) return;
       // Unique temp name then rename: a concurrent reader never sees half a file.
       const tmp = `${stored}.${process.pid}.tmp`;
       writeFileSync(tmp, JSON.stringify(value));

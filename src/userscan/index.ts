@@ -142,7 +142,8 @@ export async function userscan(options: UserscanOptions): Promise<UserscanResult
       rootsAdded: changes.added,
       rootsRemoved: changes.removed,
       unreadable: sortLocale(state.unreadable, (u) => u.path),
-      warnings,
+      // Threads finish in any order; the report does not depend on it (stderr had them as they came).
+      warnings: sortLocale(warnings, (w) => w),
       files,
       filesRead,
       filesCached,
