@@ -5,7 +5,7 @@ import type { Fleet } from "../support/fleet.js";
 import { SystemdHost } from "../support/host.js";
 import type { Row } from "../support/ledger.js";
 import { get, pgClient, redisClient } from "../support/probes.js";
-import { Scenario, until } from "../support/scenario.js";
+import { Scenario, watch } from "../support/scenario.js";
 
 /** Where the agent is killed: each named point of an activation (src/activation/fault-point.ts), and during the build. */
 const POINTS = ["after-journal", "after-link", "after-step-1", "after-step-2", "after-step-3", "after-flip", "build"] as const;
@@ -32,10 +32,14 @@ export async function agentKilled(fleet: Fleet, rows: Row[]): Promise<void> {
       await directory.admin.updateHost(host.name, { settings: { ...base, redis: { ...base.redis, maxmemory: `${10 + n}mb` }, postgresql: { work_mem: `${4 + n}MB` } } });
       let run;
       if (point === "build") {
-        // Killed while a component's configuration is checked in its scratch directory.
+        // Killed while a component's configuration is checked in a scratch directory of its own.
         const scratch = path.join(host.stateDir, "tmp");
-        const running = host.run();
-        await until(() => existsSync(scratch) && readdirSync(scratch).some((d) => d.startsWith("validate-")), 60_000, "the build's scratch directory");
+        const entries = () => (existsSync(scratch) ? readdirSync(scratch) : []);
+        const before = new Set(entries());
+        let ended = false;
+        const running = host.run().finally(() => (ended = true));
+        const caught = await watch(() => entries().some((d) => !before.has(d)), () => ended);
+        expect(caught, "the build ran long enough to be killed in it").toBe(true);
         await host.killAgent();
         run = await running;
       } else {

@@ -1,6 +1,5 @@
 import { readFileSync } from "node:fs";
 import { expect } from "vitest";
-import { DirectoryClient } from "../../../src/directory/client.js";
 import type { DirectoryProcess } from "../support/directory.js";
 import type { Fleet } from "../support/fleet.js";
 import { SystemdHost, type FleetHost } from "../support/host.js";
@@ -14,7 +13,7 @@ async function views(fleet: Fleet, directories: DirectoryProcess[]): Promise<str
     directories.map(async (d) => {
       const status = await d.admin.channelStatus("stable");
       const etags = await Promise.all(fleet.hosts.map(async (h) => {
-        const r = await new DirectoryClient({ url: d.url, token: readFileSync(h.tokenFile, "utf8").trim() }).getConfig(h.name);
+        const r = await d.client(readFileSync(h.tokenFile, "utf8").trim()).getConfig(h.name);
         return `${h.name}=${r.status === 200 ? r.etag : "304"}`;
       }));
       return JSON.stringify({ rollout: status.rollout, targets: status.hosts.map((h) => [h.name, h.target]), etags });

@@ -25,15 +25,20 @@ export class DirectoryProcess {
 
   constructor(
     readonly node: Node,
-    private readonly opts: { db: string; adminTokenFile: string; log: string; extraArgs?: string[] },
+    private readonly opts: { db: string; adminTokenFile: string; log: string; ca: string; cert: string; key: string },
     teardown: Teardown,
   ) {
-    this.admin = new DirectoryClient({ url: this.url, token: readFileSync(opts.adminTokenFile, "utf8").trim(), timeoutMs: 5_000 });
+    this.admin = this.client(readFileSync(opts.adminTokenFile, "utf8").trim());
     teardown.add(`directory on ${node.name}`, () => this.stop());
   }
 
   get url(): string {
-    return `http://${this.node.address}:${DIRECTORY_PORT}`;
+    return `https://${this.node.address}:${DIRECTORY_PORT}`;
+  }
+
+  /** A client of this directory with `token`, trusting the fleet's CA. */
+  client(token: string): DirectoryClient {
+    return new DirectoryClient({ url: this.url, token, ca: readFileSync(this.opts.ca), timeoutMs: 5_000 });
   }
 
   get pid(): number | undefined {
@@ -43,7 +48,10 @@ export class DirectoryProcess {
   /** Start it (`ip netns exec` execs node: the PID is the directory's) and wait for /v1/health. */
   async start(): Promise<void> {
     const log = openSync(this.opts.log, "a");
-    const args = ["netns", "exec", this.node.netns, process.execPath, CLI, "directory", "serve", "--db", this.opts.db, "--listen", `${this.node.address}:${DIRECTORY_PORT}`, "--admin-token-file", this.opts.adminTokenFile, "--log-level", "warn", ...(this.opts.extraArgs ?? [])];
+    const args = ["netns", "exec", this.node.netns, process.execPath, CLI, "directory", "serve", "--db", this.opts.db, "--listen", `${this.node.address}:${DIRECTORY_PORT}`, "--admin-token-file", this.opts.adminTokenFile, "--log-level", "warn",
+      "--tls-cert", this.opts.cert, "--tls-key", this.opts.key,
+      // The agents' timer runs every 2 s here, not every 10 minutes: each host may report as often.
+      "--report-burst", "60", "--report-rate", "120"];
     const child = spawn("ip", args, { stdio: ["ignore", log, log] });
     closeSync(log);
     this.child = child;

@@ -1,11 +1,12 @@
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { HostCreate } from "../../../src/directory/api.js";
 import { tempDir } from "../../helpers.js";
 import { Box } from "../../support/box.js";
 import { startPostgres, type TempPostgres } from "../../support/postgres.js";
+import { makeCa, type TestCa } from "../../support/tls.js";
 import { DirectoryProcess } from "./directory.js";
 import { S6Host, SystemdHost, type FleetHost } from "./host.js";
 import { Network, type Node } from "./network.js";
@@ -53,6 +54,8 @@ export class Fleet {
     readonly db: string,
     readonly adminTokenFile: string,
     readonly specs: HostSpec[],
+    /** The fleet's private CA: the directories serve https with certificates it signed. */
+    readonly ca: TestCa,
   ) {}
 
   static async start(specs: HostSpec[], timerMs: number): Promise<Fleet> {
@@ -69,7 +72,7 @@ export class Fleet {
       const db = `postgres://postgres@localhost:${pg.port}/congruent?host=${encodeURIComponent(pg.socketDir)}`;
       const adminTokenFile = path.join(root, "admin.token");
       writeFileSync(adminTokenFile, `${randomBytes(32).toString("hex")}\n`, { mode: 0o600 });
-      const fleet = new Fleet(teardown, root, network, pg, db, adminTokenFile, specs);
+      const fleet = new Fleet(teardown, root, network, pg, db, adminTokenFile, specs, makeCa(root));
       await fleet.addDirectory("dir1");
       await fleet.admin.createResourceGroup({ name: "acme" });
       await fleet.admin.createChannel({ name: "stable", canaryShare: 100 });
@@ -114,7 +117,9 @@ export class Fleet {
 
   /** A directory process on a machine of its own, on the shared database. */
   async addDirectory(name: string): Promise<DirectoryProcess> {
-    const d = new DirectoryProcess(this.network.node(name), { db: this.db, adminTokenFile: this.adminTokenFile, log: path.join(this.root, `${name}.log`) }, this.teardown);
+    const node = this.network.node(name);
+    const pair = this.ca.issue(name, [node.address]);
+    const d = new DirectoryProcess(node, { db: this.db, adminTokenFile: this.adminTokenFile, log: path.join(this.root, `${name}.log`), ca: this.ca.caCert, ...pair }, this.teardown);
     await d.start();
     this.directories.push(d);
     return d;
@@ -131,7 +136,7 @@ export class Fleet {
     } else {
       base = path.join(this.root, spec.name);
     }
-    const dirs = { state: path.join(base, "state"), local: path.join(base, "local"), token: path.join(base, "token"), work: base };
+    const dirs = { state: path.join(base, "state"), local: path.join(base, "local"), token: path.join(base, "token"), ca: path.join(base, "ca.crt"), work: base };
     mkdirSync(dirs.state, { recursive: true, mode: 0o755 });
     mkdirSync(dirs.local, { recursive: true });
     if (spec.smallState) this.mountSmall(dirs.state);
@@ -139,7 +144,8 @@ export class Fleet {
     const settings: HostCreate["settings"] = spec.roles.includes("redis") ? { redis: { bind: `127.0.0.1 ${node.address}`, appendonly: "yes" } } : {};
     const created = await this.admin.createHost({ name: spec.name, resourceGroup: "acme", roles: spec.roles, channel: "stable", settings, maintenanceWindow: ALWAYS });
     writeFileSync(dirs.token, `${created.token}\n`, { mode: 0o600 });
-    const host = spec.supervisor === "systemd" ? new SystemdHost(this.box!, spec.name, node, dirs) : new S6Host(spec.name, node, dirs.state, dirs.local, dirs.token);
+    copyFileSync(this.ca.caCert, dirs.ca);
+    const host = spec.supervisor === "systemd" ? new SystemdHost(this.box!, spec.name, node, dirs) : new S6Host(spec.name, node, dirs);
     host.directoryUrl = this.directories[0]!.url;
     if (host instanceof SystemdHost) await host.install();
     host.writeSite("v1");

@@ -29,6 +29,15 @@ export interface RunOptions {
   onSpawn?: (pid: number) => void;
 }
 
+/** Where a host keeps its state, integration points, token and CA file (`work`: scratch of the suite). */
+export interface HostDirs {
+  state: string;
+  local: string;
+  token: string;
+  ca: string;
+  work: string;
+}
+
 export interface HostStatus {
   generation: string | null;
   services: { name: string; state: string; pid: number | null }[];
@@ -57,13 +66,22 @@ export abstract class FleetHost {
   directoryUrl = "";
   private current: Promise<AgentRun> | undefined;
 
+  readonly stateDir: string;
+  readonly localDir: string;
+  readonly tokenFile: string;
+  /** The CA the directories' certificates are signed by (`--ca`). */
+  readonly caFile: string;
+
   constructor(
     readonly name: string,
     readonly node: Node,
-    readonly stateDir: string,
-    readonly localDir: string,
-    readonly tokenFile: string,
-  ) {}
+    dirs: HostDirs,
+  ) {
+    this.stateDir = dirs.state;
+    this.localDir = dirs.local;
+    this.tokenFile = dirs.token;
+    this.caFile = dirs.ca;
+  }
 
   abstract readonly supervisor: "s6" | "systemd";
   protected abstract agent(options: RunOptions): Promise<Omit<AgentRun, "host" | "began" | "ended">>;
@@ -111,7 +129,7 @@ export abstract class FleetHost {
   }
 
   protected manageArgs(): string[] {
-    return ["manage", "--once", "--json", "--directory", this.directoryUrl, "--token-file", this.tokenFile, "--name", this.name, "--state", this.stateDir, "--local", this.localDir];
+    return ["manage", "--once", "--json", "--directory", this.directoryUrl, "--token-file", this.tokenFile, "--ca", this.caFile, "--name", this.name, "--state", this.stateDir, "--local", this.localDir];
   }
 }
 
@@ -157,16 +175,16 @@ export class SystemdHost extends FleetHost {
     private readonly box: Box,
     name: string,
     node: Node,
-    dirs: { state: string; local: string; token: string; work: string },
+    dirs: HostDirs,
   ) {
-    super(name, node, dirs.state, dirs.local, dirs.token);
+    super(name, node, dirs);
     this.outFile = path.join(dirs.work, "last-run.json");
   }
 
   /** Write the agent's units inside the box, and the suite's drop-in. */
   async install(): Promise<void> {
     const unitDir = "/etc/systemd/system";
-    const r = await this.box.exec([process.execPath, CLI, "agent", "install", "--no-enable", "--unit-dir", unitDir, "--directory", this.directoryUrl, "--token-file", this.tokenFile, "--name", this.name, "--state", this.stateDir, "--local", this.localDir]);
+    const r = await this.box.exec([process.execPath, CLI, "agent", "install", "--no-enable", "--unit-dir", unitDir, "--directory", this.directoryUrl, "--token-file", this.tokenFile, "--ca", this.caFile, "--name", this.name, "--state", this.stateDir, "--local", this.localDir]);
     if (r.code !== 0) throw new Error(`agent install in the box: ${r.stderr}`);
     await this.rewriteDropIn();
   }

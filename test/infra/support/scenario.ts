@@ -16,6 +16,16 @@ export async function until<T>(check: () => T | Promise<T>, ms: number, what: st
   }
 }
 
+/** Check every millisecond (for moments that last a few: a build's scratch); false if `stop()` came first. */
+export function watch(check: () => boolean, stop: () => boolean): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setInterval(() => {
+      if (check()) (clearInterval(timer), resolve(true));
+      else if (stop()) (clearInterval(timer), resolve(false));
+    }, 1);
+  });
+}
+
 export interface ScenarioEnd {
   faults: string;
   /** Probe failures the scenario causes on purpose (a restart in the maintenance window). */
