@@ -20,8 +20,10 @@ export async function until<T>(check: () => T | Promise<T>, ms: number, what: st
 export function watch(check: () => boolean, stop: () => boolean): Promise<boolean> {
   return new Promise((resolve) => {
     const timer = setInterval(() => {
-      if (check()) (clearInterval(timer), resolve(true));
-      else if (stop()) (clearInterval(timer), resolve(false));
+      const seen = check();
+      if (!seen && !stop()) return;
+      clearInterval(timer);
+      resolve(seen);
     }, 1);
   });
 }
