@@ -70,5 +70,6 @@ export async function clockSkew(fleet: Fleet, rows: Row[]): Promise<void> {
     faults: `${host.name}'s agent clock +${SKEW_HOURS} h (faketime), window in ${TIMEZONE}`,
     // The restart the window allowed: Redis is away while it restarts.
     expectedOutage: (f) => f.host === host.name && f.service === "redis" && f.at >= opened && f.at <= applied!.ended,
+    outage: "while Redis restarted in its window",
   });
 }

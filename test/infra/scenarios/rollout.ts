@@ -53,7 +53,7 @@ export async function rollout(fleet: Fleet, rows: Row[]): Promise<void> {
   await fleet.admin.promote("stable", { number: fixed.number, canaryShare: share });
   await until(async () => (await fleet.admin.channelStatus("stable")).rollout?.state === "complete", 120_000, "the fixed-forward rollout to complete");
   await allOn(fleet, fixed.number);
-  await s.end({ faults: `broken snippet on canary ${broken.name}` });
+  await s.end({ faults: `a snippet nginx rejects, on canary ${broken.name}` });
 }
 
 /** The release goes out; the broken canary halts it; nobody else moves and everyone serves. */

@@ -7,7 +7,7 @@ export interface Row {
   scenario: string;
   hosts: number;
   faults: string;
-  answers: { ok: number; total: number };
+  answers: { ok: number; total: number; note?: string };
   reportsLost: number;
   dataLost: number;
 }
@@ -41,7 +41,7 @@ export function table(rows: Row[]): string {
   const lines = [
     "| scenario | hosts | faults injected | service answers (ok/total) | reports lost | data lost |",
     "|---|---|---|---|---|---|",
-    ...rows.map((r) => `| ${r.scenario} | ${r.hosts} | ${r.faults} | ${r.answers.ok}/${r.answers.total} | ${r.reportsLost} | ${r.dataLost} |`),
+    ...rows.map((r) => `| ${r.scenario} | ${r.hosts} | ${r.faults} | ${r.answers.ok}/${r.answers.total}${r.answers.note ? ` (${r.answers.note})` : ""} | ${r.reportsLost} | ${r.dataLost} |`),
   ];
   return lines.join("\n");
 }

@@ -30,8 +30,9 @@ export function watch(check: () => boolean, stop: () => boolean): Promise<boolea
 
 export interface ScenarioEnd {
   faults: string;
-  /** Probe failures the scenario causes on purpose (a restart in the maintenance window). */
+  /** Probe failures the scenario causes on purpose (a restart in the maintenance window), and what they were. */
   expectedOutage?: (f: Failure) => boolean;
+  outage?: string;
   /** Agent runs the scenario killed on purpose (they print no report). */
   killedOnPurpose?: (host: string, began: number) => boolean;
 }
@@ -63,8 +64,10 @@ export class Scenario {
     fleet.prober.end();
     const lost = await lostReports(fleet.admin, fleet.hosts, this.since);
     const missing = await fleet.prober.verify(this.tally);
-    this.rows.push({ scenario: this.name, hosts: fleet.hosts.length, faults: opts.faults, answers: answers(this.tally), reportsLost: lost.length, dataLost: missing.length });
     const unexpected = this.tally.failures.filter((f) => !opts.expectedOutage?.(f));
+    const expected = this.tally.failures.length - unexpected.length;
+    const note = expected > 0 ? `${expected} ${opts.outage ?? "expected"}` : undefined;
+    this.rows.push({ scenario: this.name, hosts: fleet.hosts.length, faults: opts.faults, answers: { ...answers(this.tally), note }, reportsLost: lost.length, dataLost: missing.length });
     expect(runsWithoutReport(fleet.hosts, this.since, opts.killedOnPurpose), "agent runs that ended without a report").toEqual([]);
     expect(lost, "reports lost").toEqual([]);
     expect(missing, "data lost").toEqual([]);
