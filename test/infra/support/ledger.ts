@@ -1,6 +1,5 @@
 import type { DirectoryClient } from "../../../src/directory/client.js";
 import type { FleetHost } from "./host.js";
-import type { Tally } from "./probes.js";
 
 /** One line of the suite's table. */
 export interface Row {
@@ -32,9 +31,6 @@ export async function lostReports(admin: DirectoryClient, hosts: FleetHost[], si
 export function runsWithoutReport(hosts: FleetHost[], since: number, killedOnPurpose: (host: string, began: number) => boolean = () => false): string[] {
   return hosts.flatMap((h) => h.runs.filter((r) => r.began >= since && !r.out && !killedOnPurpose(h.name, r.began)).map((r) => `${h.name}: exit ${r.exit}: ${r.stderr.trim().slice(-500)}`));
 }
-
-/** The tally's answers as the table counts them. */
-export const answers = (tally: Tally) => ({ ok: tally.ok, total: tally.total });
 
 /** The table, as markdown (the README's "Testing the fleet" shows one from a real run). */
 export function table(rows: Row[]): string {
