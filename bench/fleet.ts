@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
+import { sha256 } from "../src/directory/http.js";
 import type { Storage } from "../src/directory/storage.js";
 import { startPostgres } from "../test/support/postgres.js";
 import { freePort } from "./measure.js";
@@ -15,7 +16,6 @@ const FLEET_RATE_S = 12;
 const CAPACITY_S = 10;
 const CONCURRENCY = 32;
 const CLI = path.resolve(import.meta.dirname, "../dist/cli/main.js");
-const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
 
 interface Agent {
   name: string;
