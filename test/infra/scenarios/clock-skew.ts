@@ -32,7 +32,6 @@ export async function clockSkew(fleet: Fleet, rows: Row[]): Promise<void> {
     until(() => host.runs.find((r) => r.began > t && r.out && ok(r)), 120_000, () => `${host.name}: ${what} (last: ${JSON.stringify(host.runs.at(-1)?.out?.report ?? host.runs.at(-1)?.stderr)})`);
   const redisPid = async () => (await host.status()).services.find((x) => x.name === "redis")!.pid;
 
-  let pid: number | null = null;
   let opened = Infinity;
   let applied: AgentRun | undefined;
   try {
@@ -43,7 +42,7 @@ export async function clockSkew(fleet: Fleet, rows: Row[]): Promise<void> {
     expect(Date.parse(skewed.out!.report.startedAt) - skewed.began).toBeGreaterThan(SKEW_HOURS * HOUR_MS - 60_000);
 
     // Open by the true time, shut by the host's: a restart-only change waits, a reload applies.
-    pid = await redisPid();
+    const pid = await redisPid();
     t = Date.now();
     await directory.admin.updateHost(host.name, { maintenanceWindow: around(new Date()), settings: { ...base, redis: { ...base.redis, databases: 32 }, nginx: { worker_processes: 3 } } });
     const deferred = await runAfter(t, "the restart deferred", (r) => r.out!.report.result === "deferred");

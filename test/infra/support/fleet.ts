@@ -5,7 +5,7 @@ import path from "node:path";
 import type { HostCreate } from "../../../src/directory/api.js";
 import { tempDir } from "../../helpers.js";
 import { Box } from "../../support/box.js";
-import { startPostgres, type TempPostgres } from "../../support/postgres.js";
+import { startPostgres } from "../../support/postgres.js";
 import { makeCa, type TestCa } from "../../support/tls.js";
 import { DirectoryProcess } from "./directory.js";
 import { S6Host, SystemdHost, type FleetHost } from "./host.js";
@@ -44,13 +44,12 @@ export class Fleet {
   readonly timers = new Map<string, Timer>();
   readonly directories: DirectoryProcess[] = [];
   readonly prober = new Prober(500);
-  box: Box | undefined;
+  private box: Box | undefined;
 
   private constructor(
     readonly teardown: Teardown,
     readonly root: string,
     readonly network: Network,
-    readonly pg: TempPostgres,
     readonly db: string,
     readonly adminTokenFile: string,
     readonly specs: HostSpec[],
@@ -72,7 +71,7 @@ export class Fleet {
       const db = `postgres://postgres@localhost:${pg.port}/congruent?host=${encodeURIComponent(pg.socketDir)}`;
       const adminTokenFile = path.join(root, "admin.token");
       writeFileSync(adminTokenFile, `${randomBytes(32).toString("hex")}\n`, { mode: 0o600 });
-      const fleet = new Fleet(teardown, root, network, pg, db, adminTokenFile, specs, makeCa(root));
+      const fleet = new Fleet(teardown, root, network, db, adminTokenFile, specs, makeCa(root));
       await fleet.addDirectory("dir1");
       await fleet.admin.createResourceGroup({ name: "acme" });
       await fleet.admin.createChannel({ name: "stable", canaryShare: 100 });

@@ -83,7 +83,6 @@ export abstract class FleetHost {
     this.caFile = dirs.ca;
   }
 
-  abstract readonly supervisor: "s6" | "systemd";
   protected abstract agent(options: RunOptions): Promise<Omit<AgentRun, "host" | "began" | "ended">>;
   /** `congruent status --json` where the host's supervisor is reachable. */
   abstract status(): Promise<HostStatus>;
@@ -96,6 +95,7 @@ export abstract class FleetHost {
 
   /** One agent run, now; runs never overlap (a tick waits for the one before). */
   async run(options: RunOptions = {}): Promise<AgentRun> {
+    // Re-checked after every wait: of two callers waiting, only the first may start.
     while (this.current) await this.current.catch(() => {});
     const began = Date.now();
     this.current = this.agent(options).then((r) => ({ ...r, host: this.name, began, ended: Date.now() }));
@@ -135,8 +135,6 @@ export abstract class FleetHost {
 
 /** A host supervised by s6 (as on every machine without systemd as PID 1): its agent runs in its namespace. */
 export class S6Host extends FleetHost {
-  readonly supervisor = "s6" as const;
-
   protected agent(options: RunOptions): Promise<Omit<AgentRun, "host" | "began" | "ended">> {
     // `ip netns exec` execs the command: the child's PID is the agent's (or its wrapper's).
     const argv = ["netns", "exec", this.node.netns, ...(options.wrapper ?? []), process.execPath, ...(options.nodeArgs ?? []), CLI, ...this.manageArgs()];
@@ -168,7 +166,6 @@ export class S6Host extends FleetHost {
  * sends its output to a file, so the suite reads each run's report.
  */
 export class SystemdHost extends FleetHost {
-  readonly supervisor = "systemd" as const;
   private readonly outFile: string;
 
   constructor(
