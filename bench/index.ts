@@ -2,6 +2,7 @@ import { benchAgentUnchanged } from "./agent-unchanged.js";
 import { benchDashboard } from "./dashboard.js";
 import { benchDirectoryFlood } from "./directory-flood.js";
 import { benchDirectoryPoll } from "./directory-poll.js";
+import { benchFleet } from "./fleet.js";
 import { benchMigrate } from "./migrate.js";
 import { benchPostgresqlReload } from "./postgresql-reload.js";
 import { benchProfileSwitch } from "./profile-switch.js";
@@ -16,6 +17,7 @@ const benches: Record<string, () => Promise<void>> = {
   "switch-unchanged": benchSwitchUnchanged,
   "directory-poll": benchDirectoryPoll,
   "directory-flood": benchDirectoryFlood,
+  fleet: benchFleet,
   "agent-unchanged": benchAgentUnchanged,
   userscan: benchUserscan,
   vulnscan: benchVulnscan,

@@ -21,6 +21,7 @@ packages=(
   openssl       # TLS tests make their own CA and the directory's certificates
   chromium      # web pages (migrate report --html) are tested in a real browser (playwright-core)
   nftables      # migrate verify sends nginx's upstream traffic to stubs, inside its own network namespace
+  faketime      # the infra suite runs one host's agent with its clock hours off (libfaketime)
 )
 missing=()
 for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done

@@ -80,6 +80,12 @@ export function replaceSymlink(target: string, link: string): boolean {
 export function writeFileAtomic(file: string, data: string | Buffer, mode = 0o644): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const tmp = tempBeside(file);
-  fs.writeFileSync(tmp, data, { mode });
-  fs.renameSync(tmp, file);
+  try {
+    fs.writeFileSync(tmp, data, { mode });
+    fs.renameSync(tmp, file);
+  } catch (error) {
+    // A full disk fails the write half-way: leave no temp file behind.
+    fs.rmSync(tmp, { force: true });
+    throw error;
+  }
 }

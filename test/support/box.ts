@@ -199,6 +199,8 @@ export class Box {
     let stderr = "";
     child.stdout!.on("data", (d) => (stdout += d));
     child.stderr!.on("data", (d) => (stderr += d));
+    // nsenter may be gone before it read its input (it failed, or the box is stopping).
+    child.stdin!.on("error", () => {});
     child.stdin!.end(options.input ?? "");
     const done = new Promise<ExecResult>((resolve) => {
       child.on("error", (error) => resolve({ code: -1, stdout, stderr: stderr + error.message }));

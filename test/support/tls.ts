@@ -6,8 +6,8 @@ import path from "node:path";
 export interface TestCa {
   /** The CA's certificate (PEM file), what `--ca` takes. */
   caCert: string;
-  /** A certificate for 127.0.0.1 and localhost signed by this CA; `name` tells files apart. */
-  issue(name: string): { cert: string; key: string };
+  /** A certificate for 127.0.0.1 and localhost (and `ips`) signed by this CA; `name` tells files apart. */
+  issue(name: string, ips?: string[]): { cert: string; key: string };
 }
 
 const openssl = (args: string[], cwd: string) => execFileSync("openssl", args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
@@ -25,12 +25,12 @@ export function makeCa(dir: string): TestCa {
   let serial = 1;
   return {
     caCert,
-    issue(name) {
+    issue(name, ips = []) {
       const key = path.join(dir, `${name}.key`);
       const csr = path.join(dir, `${name}.csr`);
       const cert = path.join(dir, `${name}.crt`);
       const ext = path.join(dir, `${name}.ext`);
-      writeFileSync(ext, "subjectAltName = IP:127.0.0.1, DNS:localhost\n");
+      writeFileSync(ext, `subjectAltName = ${["127.0.0.1", ...ips].map((ip) => `IP:${ip}`).join(", ")}, DNS:localhost\n`);
       openssl(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", csr, "-subj", `/CN=${name}`], dir);
       openssl(["x509", "-req", "-in", csr, "-CA", caCert, "-CAkey", caKey, "-set_serial", String(serial++), "-days", "1", "-extfile", ext, "-out", cert], dir);
       return { cert, key };

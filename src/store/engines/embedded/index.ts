@@ -66,7 +66,8 @@ export class EmbeddedStore implements StoreEngine {
       removeTree(tmp);
       // Another process added the same path meanwhile: same contents by construction.
       if (lexists(final)) return final;
-      throw new CongruentError("E_STORE_IO", `cannot add ${final}: ${(e as Error).message}`);
+      const full = (e as NodeJS.ErrnoException).code === "ENOSPC" ? ` (the file system of ${this.storeDir} is full: free space there, and the next build writes the path again)` : "";
+      throw new CongruentError("E_STORE_IO", `cannot add ${final}: ${(e as Error).message}${full}`);
     }
     return final;
   }

@@ -29,8 +29,14 @@ export function writeInfo(infoDir: string, info: PathInfo): void {
   const final = infoFile(infoDir, info.path);
   // Not `${final}.tmp`: with a 211-char name that would pass NAME_MAX (255).
   const tmp = path.join(infoDir, `.tmp-${randomBytes(6).toString("hex")}`);
-  fs.writeFileSync(tmp, JSON.stringify(info) + "\n");
-  fs.renameSync(tmp, final);
+  try {
+    fs.writeFileSync(tmp, JSON.stringify(info) + "\n");
+    fs.renameSync(tmp, final);
+  } catch (error) {
+    // A full disk fails the write half-way: leave no temp file behind.
+    fs.rmSync(tmp, { force: true });
+    throw error;
+  }
 }
 
 /** The recorded info, or undefined when the path was never registered. */
