@@ -74,8 +74,9 @@ describe("automatic rollback when a service does not become healthy", () => {
     const message = r.stderr.trim().split("\n").at(-1)!;
     expect(message).toMatch(/^congruent: memcached: /);
     // Either the health check waited for it in vain (and quotes memcached's own complaint), or
-    // the supervisor already saw it die right after the restart.
-    expect(message).toMatch(/memcached: (not healthy within 5\.0 s: .*Address already in use|not running after activation)/);
+    // the supervisor already saw it die right after the restart (before or after it was counted
+    // as restarted): which one depends on the machine's load.
+    expect(message).toMatch(/memcached: (not healthy within 5\.0 s: .*Address already in use|not running after activation|restart failed: .*no new process after restart)/);
     expect(message).toContain(`rolled back to ${first}`);
 
     // The previous generation is current and memcached answers on its old port.
