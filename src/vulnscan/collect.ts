@@ -130,8 +130,8 @@ export async function collectStorePaths(opts: CollectOptions): Promise<Collected
   }
   if (opts.gcRoots) for (const r of await gcRoots(opts.stateDir, storeDir, nix, nixStoreUri)) roots.add(r);
 
-  const closure = nix || opts.referencesCacheDir === undefined ? storeClosure(engine, [...roots]) : cachedClosure(engine, storeDir, [...roots], referencesCacheFile(opts.referencesCacheDir, storeDir));
-  return { storeDir, roots: [...roots].sort(), paths: [...closure].sort(), nix };
+  const paths = nix || opts.referencesCacheDir === undefined ? [...storeClosure(engine, [...roots])].sort() : cachedClosure(engine, storeDir, [...roots], referencesCacheFile(opts.referencesCacheDir, storeDir));
+  return { storeDir, roots: [...roots].sort(), paths, nix };
 }
 
 /** `--profile`: a name under `<state>/profiles` (`system`, `per-user/alice/profile`) if there is one, else a path. */
