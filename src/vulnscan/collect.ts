@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { StoreEngine } from "../store/engine.js";
-import { parseStorePath } from "../store/name.js";
+import { parseStorePath, STORE_BASENAME_RE } from "../store/name.js";
 import { readDerivation } from "./derivation.js";
 import { cachedClosure, referencesCacheFile } from "./references-cache.js";
 import { CongruentError } from "../errors.js";
@@ -174,19 +174,39 @@ function storeClosure(engine: StoreEngine, roots: string[]): Set<string> {
   }
 }
 
+export interface PackagesOptions {
+  /** Store path → its `.drv`. */
+  derivers?: Map<string, string>;
+  /** Where the store's files are when its paths are logical (a chrooted Nix store). */
+  physicalRoot?: string;
+}
+
 /**
  * What each path is: name and version from its `.drv` when the path is one (or a deriver is
  * given for it), else from the path name. Sources, patches and unversioned paths are skipped.
+ * In name order (then path); {@link packagesIn} is the same in no particular order.
  *
  * @example packagesOf(["/nix/store/…-openssl-1.0.1f"]) // [{ pname: "openssl", version: "1.0.1f", … }]
  */
-export function packagesOf(paths: readonly string[], opts: { derivers?: Map<string, string>; physicalRoot?: string } = {}): Package[] {
+export function packagesOf(paths: readonly string[], opts: PackagesOptions = {}): Package[] {
+  return sortByNameAndPath(packagesIn(paths, opts));
+}
+
+/** {@link packagesOf}, unsorted: a scan sorts only the packages it reports. */
+export function packagesIn(paths: readonly string[], opts: PackagesOptions = {}): Package[] {
   const out = new Map<string, Package>();
-  for (const p of paths) {
-    const parsed = parseStorePath(p);
-    if (!parsed || skipName(parsed.name)) continue;
-    const physical = (q: string) => (opts.physicalRoot ? path.join(opts.physicalRoot, q) : q);
-    if (parsed.name.endsWith(".drv")) {
+  const physical = (q: string) => (opts.physicalRoot ? path.join(opts.physicalRoot, q) : q);
+  // An indexed loop and no object per path until it is a package: this runs over the whole
+  // closure once per scan, cold.
+  for (let i = 0; i < paths.length; i++) {
+    const p = paths[i] as string;
+    const slash = p.lastIndexOf("/");
+    if (slash <= 0) continue;
+    const base = p.slice(slash + 1);
+    if (!STORE_BASENAME_RE.test(base)) continue;
+    const name = base.slice(33); // after the hash and its dash
+    if (skipName(name)) continue;
+    if (name.endsWith(".drv")) {
       const info = readDerivationOrUndefined(physical(p));
       if (!info || info.version === "" || skipName(info.name)) continue;
       const outPath = info.outPath ?? p;
@@ -197,25 +217,25 @@ export function packagesOf(paths: readonly string[], opts: { derivers?: Map<stri
     const drv = opts.derivers?.get(p);
     const info = drv ? readDerivationOrUndefined(physical(drv)) : undefined;
     if (info && info.version !== "") {
-      out.set(p, { name: parsed.name, pname: info.pname, version: info.version, path: p, patched: info.patched });
+      out.set(p, { name, pname: info.pname, version: info.version, path: p, patched: info.patched });
       continue;
     }
-    const s = splitName(parsed.name);
+    const s = splitName(name);
     if (s.version === "") continue;
-    out.set(p, { name: parsed.name, pname: s.pname, version: s.version, path: p, patched: [] });
+    out.set(p, { name, pname: s.pname, version: s.version, path: p, patched: [] });
   }
-  return sortByNameAndPath([...out.values()]);
+  return [...out.values()];
 }
 
 /**
- * Packages in `localeCompare` order of name, then path — usually at the cost of a plain
- * code-unit sort: when that order is strictly increasing for localeCompare too, it is the one
- * order there is (a 10 000-path closure: 3 ms instead of 30).
+ * Packages (or results) in `localeCompare` order of name, then path — usually at the cost of a
+ * plain code-unit sort: when that order is strictly increasing for localeCompare too, it is the
+ * one order there is (a 10 000-path closure: 3 ms instead of 30).
  */
-function sortByNameAndPath(pkgs: Package[]): Package[] {
-  const locale = (a: Package, b: Package) => a.name.localeCompare(b.name) || a.path.localeCompare(b.path);
+export function sortByNameAndPath<P extends Package>(pkgs: P[]): P[] {
+  const locale = (a: P, b: P) => a.name.localeCompare(b.name) || a.path.localeCompare(b.path);
   const plain = [...pkgs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  for (let i = 1; i < plain.length; i++) if (locale(plain[i - 1] as Package, plain[i] as Package) >= 0) return pkgs.sort(locale);
+  for (let i = 1; i < plain.length; i++) if (locale(plain[i - 1] as P, plain[i] as P) >= 0) return pkgs.sort(locale);
   return plain;
 }
 

@@ -101,6 +101,9 @@ export function entryCovers(e: VersionFields, version: string): { hit: boolean; 
   return { hit, allVersions: false };
 }
 
+/** Language package sets' prefixes of a pname, not part of the product's name (`python3.11-requests`, `perl5.38-DBI`). */
+const LANGUAGE_PREFIX = /^(python\d*(\.\d+)?|perl\d[\d.]*)-/;
+
 /** Above every version key (they start with a tag, `%` to `)`). */
 const KEY_MAX = "*";
 /** Just above a key `k` and below every greater one: no key extends another (each ends with its end mark). */
@@ -222,15 +225,22 @@ export class Matcher {
   /** The entries covering each probe's version, in one query: probe index → hits. */
   protected covering(probes: readonly Probe[]): Map<number, Hit[]> {
     const out = new Map<number, Hit[]>();
-    const keys = new Map<string, { key: string; ends: number[] }>();
-    const json = JSON.stringify(
-      probes.map((p) => {
-        let k = keys.get(p.version);
-        if (!k) keys.set(p.version, (k = versionKeyBounds(p.version)));
-        return [p.product, k.key, k.ends];
-      }),
-    );
-    for (const [probe, cve, vendor, every] of this.coveringRows.all(json)) {
+    // The probes' JSON written directly, each version's key once: this runs once per scan for
+    // every package, cold (interpreted), where every array and closure made per probe counts.
+    const keys = new Map<string, string>();
+    let json = "[";
+    for (let i = 0; i < probes.length; i++) {
+      const p = probes[i] as Probe;
+      let k = keys.get(p.version);
+      if (k === undefined) {
+        const b = versionKeyBounds(p.version);
+        keys.set(p.version, (k = `${JSON.stringify(b.key)},[${b.ends.join(",")}]]`));
+      }
+      json += `${i === 0 ? "" : ","}[${JSON.stringify(p.product)},${k}`;
+    }
+    const rows = this.coveringRows.all(`${json}]`);
+    for (let r = 0; r < rows.length; r++) {
+      const [probe, cve, vendor, every] = rows[r] as [number, number, string, number];
       const hit = { cve, vendor, allVersions: every === 1 };
       const list = out.get(probe);
       if (list) list.push(hit);
@@ -250,8 +260,13 @@ export class Matcher {
     let products = this.productNames.get(pname);
     if (!products) {
       const explicit = this.overrides.packages[pname];
-      const base = pname.toLowerCase().replace(/^(python\d*(\.\d+)?|perl\d[\d.]*)-/, "");
-      products = [...new Set(explicit ? explicit.map((pair) => pair.split(":")[1] as string) : [base, base.replace(/-/g, "_")])];
+      if (explicit) products = [...new Set(explicit.map((pair) => pair.split(":")[1] as string))];
+      else {
+        const lower = pname.toLowerCase();
+        const base = lower.startsWith("p") ? lower.replace(LANGUAGE_PREFIX, "") : lower;
+        const underscored = base.includes("-") ? base.replaceAll("-", "_") : base;
+        products = underscored === base ? [base] : [base, underscored];
+      }
       this.productNames.set(pname, products);
     }
     return products;
@@ -308,28 +323,37 @@ export class Matcher {
 
   /** {@link match} for every package, in two queries (and one per product that had a hit). */
   matchAll(packages: readonly Package[]): Advisory[][] {
-    // One probe per distinct (product, version); each package's products, in order, point at theirs.
+    // One probe per distinct (product, version); package i's products, in order, point at theirs:
+    // asked[first[i]] … asked[first[i + 1] - 1]. Flat arrays and indexed loops: this runs once
+    // per scan over every package, before the JIT has warmed up.
     const probes: Probe[] = [];
     const probeIndex = new Map<string, number>();
-    const asked = packages.map((pkg) => {
-      const ids: number[] = [];
-      if (pkg.version === "") return ids;
-      for (const product of this.productsOf(pkg.pname)) {
+    const asked: number[] = [];
+    const first = new Int32Array(packages.length + 1);
+    for (let i = 0; i < packages.length; i++) {
+      const pkg = packages[i] as Package;
+      first[i] = asked.length;
+      if (pkg.version === "") continue;
+      const products = this.productsOf(pkg.pname);
+      for (let k = 0; k < products.length; k++) {
+        const product = products[k] as string;
         const id = `${product}\0${pkg.version}`;
-        let i = probeIndex.get(id);
-        if (i === undefined) probeIndex.set(id, (i = probes.push({ product, version: pkg.version }) - 1));
-        ids.push(i);
+        let p = probeIndex.get(id);
+        if (p === undefined) probeIndex.set(id, (p = probes.push({ product, version: pkg.version }) - 1));
+        asked.push(p);
       }
-      return ids;
-    });
+    }
+    first[packages.length] = asked.length;
     const covering = this.covering(probes);
 
     type Found = { allVersions: boolean; cpe: string; order: number; vendor: string };
-    const found = asked.map((ids, i) => {
+    const found: (Map<number, Found> | undefined)[] = new Array(packages.length);
+    for (let i = 0; i < packages.length; i++) {
       let hits: Map<number, Found> | undefined;
-      ids.forEach((probe, order) => {
+      for (let a = first[i] as number, order = 0; a < (first[i + 1] as number); a++, order++) {
+        const probe = asked[a] as number;
         const list = covering.get(probe);
-        if (!list) return;
+        if (!list) continue;
         const product = (probes[probe] as Probe).product;
         const vendors = this.candidates((packages[i] as Package).pname).get(product);
         for (const h of list) {
@@ -342,14 +366,18 @@ export class Matcher {
           const allVersions = (prev?.allVersions ?? true) && h.allVersions;
           hits.set(h.cve, later ? { allVersions, cpe: `${h.vendor}:${product}`, order, vendor: h.vendor } : { ...(prev as Found), allVersions });
         }
-      });
-      return hits;
-    });
-    this.loadAdvisories([...new Set(found.flatMap((h) => (h ? [...h.keys()] : [])))]);
+      }
+      found[i] = hits;
+    }
+    const cves = new Set<number>();
+    for (let i = 0; i < found.length; i++) found[i]?.forEach((_, cve) => cves.add(cve));
+    this.loadAdvisories([...cves]);
 
     return packages.map((pkg, i) => {
       const out: Advisory[] = [];
-      for (const [cve, hit] of found[i] ?? []) {
+      const hits = found[i];
+      if (!hits) return out;
+      for (const [cve, hit] of hits) {
         const info = this.advisoryCache.get(cve);
         if (!info) throw new Error(`index inconsistent: CVE row ${cve} missing`);
         if (pkg.patched.includes(info.id)) continue;
