@@ -195,20 +195,21 @@ export class Matcher {
   ) {
     this.byCve = db.prepare<[number], FullRow>("SELECT * FROM cpe_matches WHERE cve = ? ORDER BY cfg, node");
     this.vendorsOf = db.prepare<[string], string>("SELECT vendors FROM products WHERE product = ?").pluck();
-    // Probes `[product, key, [prefix length…]]`: the products known (each asked only the prefix depths
+    // Probes `[product, key, [prefix length…]]`, in product order (the index's: its pages are
+    // then read in order, once each): the products known (each asked only the prefix depths
     // its entries use: most use one or two), then for each prefix the ranges filed under it
-    // that end above the key (the index's order) and start at or below it. The WHERE repeats
-    // the partial index's condition so SQLite uses it.
+    // whose rest (the bounds after the prefix, as the key's rest) ends above the key's rest
+    // and starts at or below it. The WHERE repeats the partial index's condition so SQLite uses it.
     this.coveringRows = db
       .prepare<[string], [number, number, string, number]>(
         `WITH probes(probe, product, k, ends) AS MATERIALIZED (
-           SELECT j.key, j.value ->> 0, j.value ->> 1, j.value -> 2 FROM json_each(?) AS j),
-         asked(probe, product, k, prefix) AS MATERIALIZED (
-           SELECT p.probe, p.product, p.k, substr(p.k, 1, n.value) FROM probes AS p CROSS JOIN products AS pr CROSS JOIN json_each(p.ends) AS n
+           SELECT j.key, j.value ->> 0 AS product, j.value ->> 1, j.value -> 2 FROM json_each(?) AS j ORDER BY product),
+         asked(probe, product, prefix, rest) AS (
+           SELECT p.probe, p.product, substr(p.k, 1, n.value), substr(p.k, n.value + 1) FROM probes AS p CROSS JOIN products AS pr CROSS JOIN json_each(p.ends) AS n
            WHERE pr.product = p.product AND instr(pr.depths, ',' || iif(n.key = json_array_length(p.ends) - 1, ${WHOLE}, n.key) || ','))
-         SELECT a.probe, m.cve, m.vendor, m.lo = '' AND m.hi = '${KEY_MAX}'
+         SELECT a.probe, m.cve, m.vendor, m.lo_tail = '' AND m.hi_tail = '${KEY_MAX}'
          FROM asked AS a CROSS JOIN cpe_matches AS m
-         WHERE m.product = a.product AND m.part = 'a' AND m.vulnerable = 1 AND m.prefix = a.prefix AND m.hi > a.k AND m.lo <= a.k`,
+         WHERE m.product = a.product AND m.part = 'a' AND m.vulnerable = 1 AND m.prefix = a.prefix AND m.hi_tail > a.rest AND m.lo_tail <= a.rest`,
       )
       .raw();
     this.cveRows = db.prepare<[string], { rowid: number; id: string; description: string | null; cvss_v31: number | null; cvss_v30: number | null; cvss_v2: number | null; vector: string | null; complex: number }>(
