@@ -184,7 +184,6 @@ export class Matcher {
   private readonly coveringRows;
   private readonly cveRows;
   private readonly vendorCache = new Map<string, Map<string, number>>();
-  private readonly productNames = new Map<string, string[]>();
   private readonly candidateCache = new Map<string, Map<string, Set<string>>>();
   private readonly configCache = new Map<number, FullRow[][][]>();
   private readonly advisoryCache = new Map<number, Omit<Advisory, "allVersions" | "cpe"> & { complex: boolean }>();
@@ -226,20 +225,16 @@ export class Matcher {
   /** The entries covering each probe's version, in one query: probe index → hits. */
   protected covering(probes: readonly Probe[]): Map<number, Hit[]> {
     const out = new Map<number, Hit[]>();
-    // The probes' JSON written directly, each version's key once: this runs once per scan for
-    // every package, cold (interpreted), where every array and closure made per probe counts.
-    const keys = new Map<string, string>();
-    let json = "[";
+    // Each version's key once; an indexed loop: this runs once per scan over every package, cold.
+    const keys = new Map<string, { key: string; ends: number[] }>();
+    const asked = new Array<[string, string, number[]]>(probes.length);
     for (let i = 0; i < probes.length; i++) {
       const p = probes[i] as Probe;
       let k = keys.get(p.version);
-      if (k === undefined) {
-        const b = versionKeyBounds(p.version);
-        keys.set(p.version, (k = `${JSON.stringify(b.key)},[${b.ends.join(",")}]]`));
-      }
-      json += `${i === 0 ? "" : ","}[${JSON.stringify(p.product)},${k}`;
+      if (k === undefined) keys.set(p.version, (k = versionKeyBounds(p.version)));
+      asked[i] = [p.product, k.key, k.ends];
     }
-    const rows = this.coveringRows.all(`${json}]`);
+    const rows = this.coveringRows.all(JSON.stringify(asked));
     for (let r = 0; r < rows.length; r++) {
       const [probe, cve, vendor, every] = rows[r] as [number, number, string, number];
       const hit = { cve, vendor, allVersions: every === 1 };
@@ -258,19 +253,12 @@ export class Matcher {
 
   /** The products a pname is looked up as, before vendors: the override's, else the pname (python/perl prefixes removed), with `-` and as `_`. */
   private productsOf(pname: string): string[] {
-    let products = this.productNames.get(pname);
-    if (!products) {
-      const explicit = this.overrides.packages[pname];
-      if (explicit) products = [...new Set(explicit.map((pair) => pair.split(":")[1] as string))];
-      else {
-        const lower = pname.toLowerCase();
-        const base = lower.startsWith("p") ? lower.replace(LANGUAGE_PREFIX, "") : lower;
-        const underscored = base.includes("-") ? base.replaceAll("-", "_") : base;
-        products = underscored === base ? [base] : [base, underscored];
-      }
-      this.productNames.set(pname, products);
-    }
-    return products;
+    const explicit = this.overrides.packages[pname];
+    if (explicit) return [...new Set(explicit.map((pair) => pair.split(":")[1] as string))];
+    const lower = pname.toLowerCase();
+    const base = lower.startsWith("p") ? lower.replace(LANGUAGE_PREFIX, "") : lower;
+    const underscored = base.includes("-") ? base.replaceAll("-", "_") : base;
+    return underscored === base ? [base] : [base, underscored];
   }
 
   /**
