@@ -194,10 +194,13 @@ export function packagesOf(paths: readonly string[], opts: PackagesOptions = {})
 
 /** {@link packagesOf}, unsorted: a scan sorts only the packages it reports. */
 export function packagesIn(paths: readonly string[], opts: PackagesOptions = {}): Package[] {
-  const out = new Map<string, Package>();
+  // What a .drv says wins for its output path; a path is one package however often it is given.
+  const fromDrv = new Map<string, Package>();
+  const out: Package[] = [];
+  let seen: Set<string> | undefined; // only once the paths are not strictly increasing (a scan's are)
   const physical = (q: string) => (opts.physicalRoot ? path.join(opts.physicalRoot, q) : q);
-  // An indexed loop and no object per path until it is a package: this runs over the whole
-  // closure once per scan, cold.
+  // An indexed loop, no object per path until it is a package, no map of 10 000 of them: this
+  // runs over the whole closure once per scan, cold.
   for (let i = 0; i < paths.length; i++) {
     const p = paths[i] as string;
     const slash = p.lastIndexOf("/");
@@ -210,21 +213,26 @@ export function packagesIn(paths: readonly string[], opts: PackagesOptions = {})
       const info = readDerivationOrUndefined(physical(p));
       if (!info || info.version === "" || skipName(info.name)) continue;
       const outPath = info.outPath ?? p;
-      out.set(outPath, { name: info.name, pname: info.pname, version: info.version, path: outPath, patched: info.patched });
+      fromDrv.set(outPath, { name: info.name, pname: info.pname, version: info.version, path: outPath, patched: info.patched });
       continue;
     }
-    if (out.has(p)) continue;
+    if (!seen && i > 0 && !((paths[i - 1] as string) < p)) seen = new Set(paths.slice(0, i));
+    if (seen) {
+      if (seen.has(p)) continue;
+      seen.add(p);
+    }
     const drv = opts.derivers?.get(p);
     const info = drv ? readDerivationOrUndefined(physical(drv)) : undefined;
     if (info && info.version !== "") {
-      out.set(p, { name, pname: info.pname, version: info.version, path: p, patched: info.patched });
+      out.push({ name, pname: info.pname, version: info.version, path: p, patched: info.patched });
       continue;
     }
     const s = splitName(name);
     if (s.version === "") continue;
-    out.set(p, { name, pname: s.pname, version: s.version, path: p, patched: [] });
+    out.push({ name, pname: s.pname, version: s.version, path: p, patched: [] });
   }
-  return [...out.values()];
+  if (fromDrv.size === 0) return out;
+  return [...out.filter((pkg) => !fromDrv.has(pkg.path)), ...fromDrv.values()];
 }
 
 /**
