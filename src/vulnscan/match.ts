@@ -255,9 +255,8 @@ export class Matcher {
   private productsOf(pname: string): string[] {
     const explicit = this.overrides.packages[pname];
     if (explicit) return [...new Set(explicit.map((pair) => pair.split(":")[1] as string))];
-    const lower = pname.toLowerCase();
-    const base = lower.startsWith("p") ? lower.replace(LANGUAGE_PREFIX, "") : lower;
-    const underscored = base.includes("-") ? base.replaceAll("-", "_") : base;
+    const base = pname.toLowerCase().replace(LANGUAGE_PREFIX, "");
+    const underscored = base.replaceAll("-", "_");
     return underscored === base ? [base] : [base, underscored];
   }
 
