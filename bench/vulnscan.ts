@@ -83,21 +83,10 @@ export function generate(dir: string, cves: number): { files: string[]; matches:
   return { files, matches, products };
 }
 
-/**
- * `congruent vulnscan …` as a process: the built CLI when it has the command; else the built
- * dist/cli/vulnscan.js registered on a bare program (what main.ts will do); else, unbuilt,
- * the e2e runner through tsx (slower: it compiles on the fly).
- */
+/** `congruent vulnscan …` as a process: the built CLI (`npm run bench` builds it). */
 function scanArgv(args: string[]): string[] {
-  const wired = fs.existsSync(CLI) && spawnSync(process.execPath, [CLI, "vulnscan", "--help"]).status === 0;
-  if (wired) return [process.execPath, CLI, "vulnscan", ...args];
-  const built = path.join(ROOT, "dist/cli/vulnscan.js");
-  if (fs.existsSync(built)) {
-    const script = `import { Command } from "${path.join(ROOT, "node_modules/commander/esm.mjs")}"; import { registerVulnscan } from "${built}";
-      const p = new Command("congruent"); registerVulnscan(p); await p.parseAsync(process.argv);`;
-    return [process.execPath, "--input-type=module", "-e", script, "congruent", "vulnscan", ...args];
-  }
-  return [process.execPath, "--import", "tsx", path.join(ROOT, "test/e2e/vulnscan-cli.ts"), "vulnscan", ...args];
+  if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` (or \`npm run bench -- vulnscan\`)`);
+  return [process.execPath, CLI, "vulnscan", ...args];
 }
 
 /** Median wall-clock ms of each command, run in turns so that load from other processes falls on all alike. */
@@ -165,23 +154,29 @@ export async function benchVulnscan(): Promise<void> {
     } else console.log(`data set kept in ${tmp}: ${cves} CVEs, ${nPaths} store paths`);
 
     const argv = scanArgv(["--system", "--state", state, "--cache-dir", cache, "--json"]);
+    // One path of the generation alone: what every scan costs whatever its size (start-up, the
+    // index opened, the references file read).
+    const store = path.join(state, "store");
+    const one = path.join(store, fs.readdirSync(store).find((n) => /-product\d+-/.test(n)) as string);
     const forget = () => {
       for (const f of fs.readdirSync(cache)) if (f.startsWith("references-")) fs.rmSync(path.join(cache, f));
     };
-    const [scanMs, firstMs, nodeMs] = interleaved(
+    const [scanMs, firstMs, oneMs, nodeMs] = interleaved(
       [
         { argv, ok: [0, 2] },
         { argv, ok: [0, 2], before: forget },
+        { argv: scanArgv([one, "--state", state, "--cache-dir", cache, "--json"]), ok: [0, 2] },
         { argv: [process.execPath, "-e", "0"] },
       ],
       runs,
-    ) as [number, number, number];
+    ) as [number, number, number, number];
     const rss = fs.existsSync("/usr/bin/time") ? spawnSync("/usr/bin/time", ["-f", "%M", ...argv], { encoding: "utf8", stdio: ["ignore", "ignore", "pipe"] }).stderr.trim().split("\n").pop() : undefined;
     const load = os.loadavg().map((l) => l.toFixed(2)).join(" ");
-    console.log(`medians of ${runs} runs in turns; load average ${load}${argv.includes("tsx") ? " [through tsx: nothing built in dist/ yet]" : ""}`);
+    console.log(`medians of ${runs} runs in turns; load average ${load}`);
     console.log(`scan of ${nPaths + 1} store paths: ${scanMs.toFixed(0)} ms; first scan of the generation (no references kept): ${firstMs.toFixed(0)} ms; peak RSS ${rss ? `${(Number(rss) / 1024).toFixed(0)} MiB` : "n/a"}`);
     printRatio("scan", scanMs, "node -e 0", nodeMs, "≤ 5×");
     printRatio("first scan of a generation", firstMs, "node -e 0", nodeMs);
+    printRatio("scan of one of its paths", oneMs, "node -e 0", nodeMs);
   } finally {
     if (!keep) fs.rmSync(tmp, { recursive: true, force: true });
   }

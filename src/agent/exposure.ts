@@ -29,7 +29,7 @@ export async function exposure(stateDir: string, generation: string, last: (Expo
     return undefined; // no index on this host: nothing to report
   }
   if (last && last.generation === generation && last.indexMtimeMs === indexMtimeMs && last.findings) return last;
-  const { scan } = await import("../vulnscan/index.js");
+  const { scan } = await import("../vulnscan/scan.js");
   const result = await scan({ paths: [generation], stateDir });
   return {
     generation,

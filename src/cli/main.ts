@@ -1,13 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from "commander";
-import { registerSystem } from "./system.js";
-import { registerStore } from "./store.js";
-import { registerAgent } from "./agent.js";
-import { registerDirectory } from "./directory.js";
-import { registerUserscan } from "./userscan.js";
-import { registerVulnscan } from "./vulnscan.js";
-import { registerMigrate } from "./migrate.js";
-import { registerProfile } from "./profile.js";
+import { registerFor } from "./groups.js";
 
 const program = new Command("congruent")
   .description(
@@ -41,16 +34,9 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-registerSystem(program);
-registerStore(program);
-registerAgent(program);
-registerDirectory(program);
-registerUserscan(program);
-registerVulnscan(program);
-registerMigrate(program);
-registerProfile(program);
-
 try {
+  // Only the command group this run needs is loaded (every group, when the run lists commands).
+  await registerFor(program, process.argv.slice(2));
   await program.parseAsync(process.argv);
 } catch (error) {
   if (error instanceof CommanderError) process.exit(error.exitCode);

@@ -79,7 +79,7 @@ Examples:
   $ congruent vulnscan --gc-roots --show-whitelisted`,
     )
     .action(async (paths: string[], opts: ScanCliOptions) => {
-      const { scan, toJson, toText, exitCode } = await import("../vulnscan/index.js");
+      const [{ scan }, { toJson, toText, exitCode }] = await Promise.all([import("../vulnscan/scan.js"), import("../vulnscan/report.js")]);
       if (paths.length === 0 && !opts.system && !opts.gcRoots && !(opts.profile?.length)) {
         process.stderr.write("congruent vulnscan: nothing to scan (give PATHs, --system, --gc-roots or --profile)\n");
         process.exitCode = 3;

@@ -64,6 +64,14 @@ export const MIGRATIONS: readonly string[] = [
    ALTER TABLE cpe_matches ADD COLUMN depth INTEGER;
    DROP INDEX cpe_matches_app_product;
    CREATE TABLE products (product TEXT PRIMARY KEY, vendors TEXT NOT NULL, depths TEXT NOT NULL) WITHOUT ROWID;`,
+  // 5: the range index holds each range's bounds without their common prefix (lo_tail, hi_tail:
+  // what follows \`prefix\` in lo and hi), the prefix being in the key already: a third smaller
+  // (85 → 55–62 MB for 250 000 CVEs), so a scan's thousands of lookups read fewer pages.
+  `ALTER TABLE cpe_matches ADD COLUMN lo_tail TEXT;
+   ALTER TABLE cpe_matches ADD COLUMN hi_tail TEXT;
+   UPDATE cpe_matches SET lo_tail = substr(lo, length(prefix) + 1), hi_tail = substr(hi, length(prefix) + 1) WHERE part = 'a' AND vulnerable = 1;
+   DROP INDEX cpe_matches_app_product;
+   CREATE INDEX cpe_matches_app_product ON cpe_matches(product, prefix, hi_tail, lo_tail, vendor, cve, version) WHERE part = 'a' AND vulnerable = 1;`,
 ];
 
 /** What a migration step computes in JavaScript, after its SQL, in its transaction. */
@@ -83,9 +91,9 @@ const MIGRATION_HOOKS: Record<number, (db: IndexDb) => void> = {
 };
 
 /**
- * The entries covering a version are found by `product = ? AND prefix = ? AND hi > key AND
- * lo <= key` for each of the key's prefixes: this index answers it alone (covering), and still
- * answers a product's plain lookups.
+ * Step 4's index. The entries covering a version are found by `product = ? AND prefix = ? AND
+ * hi > key AND lo <= key` for each of the key's prefixes: this index answers it alone
+ * (covering), and still answers a product's plain lookups. (Step 5 replaces it.)
  */
 const APP_RANGE_INDEX = `CREATE INDEX cpe_matches_app_product ON cpe_matches(product, prefix, hi, lo, vendor, cve, version) WHERE part = 'a' AND vulnerable = 1`;
 

@@ -101,6 +101,9 @@ export function entryCovers(e: VersionFields, version: string): { hit: boolean; 
   return { hit, allVersions: false };
 }
 
+/** Language package sets' prefixes of a pname, not part of the product's name (`python3.11-requests`, `perl5.38-DBI`). */
+const LANGUAGE_PREFIX = /^(python\d*(\.\d+)?|perl\d[\d.]*)-/;
+
 /** Above every version key (they start with a tag, `%` to `)`). */
 const KEY_MAX = "*";
 /** Just above a key `k` and below every greater one: no key extends another (each ends with its end mark). */
@@ -181,7 +184,6 @@ export class Matcher {
   private readonly coveringRows;
   private readonly cveRows;
   private readonly vendorCache = new Map<string, Map<string, number>>();
-  private readonly productNames = new Map<string, string[]>();
   private readonly candidateCache = new Map<string, Map<string, Set<string>>>();
   private readonly configCache = new Map<number, FullRow[][][]>();
   private readonly advisoryCache = new Map<number, Omit<Advisory, "allVersions" | "cpe"> & { complex: boolean }>();
@@ -192,20 +194,21 @@ export class Matcher {
   ) {
     this.byCve = db.prepare<[number], FullRow>("SELECT * FROM cpe_matches WHERE cve = ? ORDER BY cfg, node");
     this.vendorsOf = db.prepare<[string], string>("SELECT vendors FROM products WHERE product = ?").pluck();
-    // Probes `[product, key, [prefix length…]]`: the products known (each asked only the prefix depths
+    // Probes `[product, key, [prefix length…]]`, in product order (the index's: its pages are
+    // then read in order, once each): the products known (each asked only the prefix depths
     // its entries use: most use one or two), then for each prefix the ranges filed under it
-    // that end above the key (the index's order) and start at or below it. The WHERE repeats
-    // the partial index's condition so SQLite uses it.
+    // whose rest (the bounds after the prefix, as the key's rest) ends above the key's rest
+    // and starts at or below it. The WHERE repeats the partial index's condition so SQLite uses it.
     this.coveringRows = db
       .prepare<[string], [number, number, string, number]>(
         `WITH probes(probe, product, k, ends) AS MATERIALIZED (
-           SELECT j.key, j.value ->> 0, j.value ->> 1, j.value -> 2 FROM json_each(?) AS j),
-         asked(probe, product, k, prefix) AS MATERIALIZED (
-           SELECT p.probe, p.product, p.k, substr(p.k, 1, n.value) FROM probes AS p CROSS JOIN products AS pr CROSS JOIN json_each(p.ends) AS n
+           SELECT j.key, j.value ->> 0 AS product, j.value ->> 1, j.value -> 2 FROM json_each(?) AS j ORDER BY product),
+         asked(probe, product, prefix, rest) AS (
+           SELECT p.probe, p.product, substr(p.k, 1, n.value), substr(p.k, n.value + 1) FROM probes AS p CROSS JOIN products AS pr CROSS JOIN json_each(p.ends) AS n
            WHERE pr.product = p.product AND instr(pr.depths, ',' || iif(n.key = json_array_length(p.ends) - 1, ${WHOLE}, n.key) || ','))
-         SELECT a.probe, m.cve, m.vendor, m.lo = '' AND m.hi = '${KEY_MAX}'
+         SELECT a.probe, m.cve, m.vendor, m.lo_tail = '' AND m.hi_tail = '${KEY_MAX}'
          FROM asked AS a CROSS JOIN cpe_matches AS m
-         WHERE m.product = a.product AND m.part = 'a' AND m.vulnerable = 1 AND m.prefix = a.prefix AND m.hi > a.k AND m.lo <= a.k`,
+         WHERE m.product = a.product AND m.part = 'a' AND m.vulnerable = 1 AND m.prefix = a.prefix AND m.hi_tail > a.rest AND m.lo_tail <= a.rest`,
       )
       .raw();
     this.cveRows = db.prepare<[string], { rowid: number; id: string; description: string | null; cvss_v31: number | null; cvss_v30: number | null; cvss_v2: number | null; vector: string | null; complex: number }>(
@@ -222,15 +225,18 @@ export class Matcher {
   /** The entries covering each probe's version, in one query: probe index → hits. */
   protected covering(probes: readonly Probe[]): Map<number, Hit[]> {
     const out = new Map<number, Hit[]>();
+    // Each version's key once; an indexed loop: this runs once per scan over every package, cold.
     const keys = new Map<string, { key: string; ends: number[] }>();
-    const json = JSON.stringify(
-      probes.map((p) => {
-        let k = keys.get(p.version);
-        if (!k) keys.set(p.version, (k = versionKeyBounds(p.version)));
-        return [p.product, k.key, k.ends];
-      }),
-    );
-    for (const [probe, cve, vendor, every] of this.coveringRows.all(json)) {
+    const asked = new Array<[string, string, number[]]>(probes.length);
+    for (let i = 0; i < probes.length; i++) {
+      const p = probes[i] as Probe;
+      let k = keys.get(p.version);
+      if (k === undefined) keys.set(p.version, (k = versionKeyBounds(p.version)));
+      asked[i] = [p.product, k.key, k.ends];
+    }
+    const rows = this.coveringRows.all(JSON.stringify(asked));
+    for (let r = 0; r < rows.length; r++) {
+      const [probe, cve, vendor, every] = rows[r] as [number, number, string, number];
       const hit = { cve, vendor, allVersions: every === 1 };
       const list = out.get(probe);
       if (list) list.push(hit);
@@ -247,14 +253,11 @@ export class Matcher {
 
   /** The products a pname is looked up as, before vendors: the override's, else the pname (python/perl prefixes removed), with `-` and as `_`. */
   private productsOf(pname: string): string[] {
-    let products = this.productNames.get(pname);
-    if (!products) {
-      const explicit = this.overrides.packages[pname];
-      const base = pname.toLowerCase().replace(/^(python\d*(\.\d+)?|perl\d[\d.]*)-/, "");
-      products = [...new Set(explicit ? explicit.map((pair) => pair.split(":")[1] as string) : [base, base.replace(/-/g, "_")])];
-      this.productNames.set(pname, products);
-    }
-    return products;
+    const explicit = this.overrides.packages[pname];
+    if (explicit) return [...new Set(explicit.map((pair) => pair.split(":")[1] as string))];
+    const base = pname.toLowerCase().replace(LANGUAGE_PREFIX, "");
+    const underscored = base.replaceAll("-", "_");
+    return underscored === base ? [base] : [base, underscored];
   }
 
   /**
@@ -308,28 +311,37 @@ export class Matcher {
 
   /** {@link match} for every package, in two queries (and one per product that had a hit). */
   matchAll(packages: readonly Package[]): Advisory[][] {
-    // One probe per distinct (product, version); each package's products, in order, point at theirs.
+    // One probe per distinct (product, version); package i's products, in order, point at theirs:
+    // asked[first[i]] … asked[first[i + 1] - 1]. Flat arrays and indexed loops: this runs once
+    // per scan over every package, before the JIT has warmed up.
     const probes: Probe[] = [];
     const probeIndex = new Map<string, number>();
-    const asked = packages.map((pkg) => {
-      const ids: number[] = [];
-      if (pkg.version === "") return ids;
-      for (const product of this.productsOf(pkg.pname)) {
+    const asked: number[] = [];
+    const first = new Int32Array(packages.length + 1);
+    for (let i = 0; i < packages.length; i++) {
+      const pkg = packages[i] as Package;
+      first[i] = asked.length;
+      if (pkg.version === "") continue;
+      const products = this.productsOf(pkg.pname);
+      for (let k = 0; k < products.length; k++) {
+        const product = products[k] as string;
         const id = `${product}\0${pkg.version}`;
-        let i = probeIndex.get(id);
-        if (i === undefined) probeIndex.set(id, (i = probes.push({ product, version: pkg.version }) - 1));
-        ids.push(i);
+        let p = probeIndex.get(id);
+        if (p === undefined) probeIndex.set(id, (p = probes.push({ product, version: pkg.version }) - 1));
+        asked.push(p);
       }
-      return ids;
-    });
+    }
+    first[packages.length] = asked.length;
     const covering = this.covering(probes);
 
     type Found = { allVersions: boolean; cpe: string; order: number; vendor: string };
-    const found = asked.map((ids, i) => {
+    const found: (Map<number, Found> | undefined)[] = new Array(packages.length);
+    for (let i = 0; i < packages.length; i++) {
       let hits: Map<number, Found> | undefined;
-      ids.forEach((probe, order) => {
+      for (let a = first[i] as number, order = 0; a < (first[i + 1] as number); a++, order++) {
+        const probe = asked[a] as number;
         const list = covering.get(probe);
-        if (!list) return;
+        if (!list) continue;
         const product = (probes[probe] as Probe).product;
         const vendors = this.candidates((packages[i] as Package).pname).get(product);
         for (const h of list) {
@@ -342,14 +354,18 @@ export class Matcher {
           const allVersions = (prev?.allVersions ?? true) && h.allVersions;
           hits.set(h.cve, later ? { allVersions, cpe: `${h.vendor}:${product}`, order, vendor: h.vendor } : { ...(prev as Found), allVersions });
         }
-      });
-      return hits;
-    });
-    this.loadAdvisories([...new Set(found.flatMap((h) => (h ? [...h.keys()] : [])))]);
+      }
+      found[i] = hits;
+    }
+    const cves = new Set<number>();
+    for (let i = 0; i < found.length; i++) found[i]?.forEach((_, cve) => cves.add(cve));
+    this.loadAdvisories([...cves]);
 
     return packages.map((pkg, i) => {
       const out: Advisory[] = [];
-      for (const [cve, hit] of found[i] ?? []) {
+      const hits = found[i];
+      if (!hits) return out;
+      for (const [cve, hit] of hits) {
         const info = this.advisoryCache.get(cve);
         if (!info) throw new Error(`index inconsistent: CVE row ${cve} missing`);
         if (pkg.patched.includes(info.id)) continue;

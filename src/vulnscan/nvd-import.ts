@@ -106,7 +106,7 @@ class Writer {
     this.deleteMatches = db.prepare("DELETE FROM cpe_matches WHERE cve = ?");
     this.productsOfCve = db.prepare<[number], string>("SELECT DISTINCT product FROM cpe_matches WHERE cve = ? AND part = 'a' AND vulnerable = 1").pluck();
     this.insertMatch = db.prepare(
-      "INSERT INTO cpe_matches (cve, cfg, cfg_and, node, node_and, node_negate, vulnerable, part, vendor, product, version, upd, start_incl, start_excl, end_incl, end_excl, lo, hi, prefix, depth) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      "INSERT INTO cpe_matches (cve, cfg, cfg_and, node, node_and, node_negate, vulnerable, part, vendor, product, version, upd, start_incl, start_excl, end_incl, end_excl, lo, hi, prefix, depth, lo_tail, hi_tail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     );
   }
 
@@ -165,6 +165,7 @@ class Writer {
             rowid, ci, cfgAnd, ni, nodeAnd, node.negate ? 1 : 0, match.vulnerable ? 1 : 0,
             cpe?.part ?? "?", cpe?.vendor ?? "", cpe?.product ?? "", fields.version, fields.upd,
             fields.start_incl, fields.start_excl, fields.end_incl, fields.end_excl, keys?.lo ?? null, keys?.hi ?? null, keys?.prefix ?? null, keys?.depth ?? null,
+            keys ? keys.lo.slice(keys.prefix.length) : null, keys ? keys.hi.slice(keys.prefix.length) : null,
           );
         }
       });

@@ -124,7 +124,10 @@ export function versionKey(v: string): string {
  * @example versionKeyBounds("1.2").ends.length // 4
  */
 export function versionKeyBounds(v: string): { key: string; ends: number[] } {
-  const parts: string[] = [];
+  // The key is written as it goes, each component's end noted; the trailing zeros are cut off
+  // at the end (fewer strings made than components collected first: this runs cold, per version).
+  let key = "";
+  const ends = [0];
   let zeros = 0; // trailing components that are numbers made of zeros only
   let i = 0;
   while (i < v.length) {
@@ -138,7 +141,7 @@ export function versionKeyBounds(v: string): { key: string; ends: number[] } {
       let lead = i;
       while (i < v.length && (c = v.charCodeAt(i)) >= 48 && c <= 57) i++;
       while (lead < i - 1 && v.charCodeAt(lead) === 48) lead++;
-      parts.push(NUM + String.fromCharCode(0x30 + i - lead) + v.slice(lead, i));
+      key += NUM + String.fromCharCode(0x30 + i - lead) + v.slice(lead, i);
       zeros = lead === i - 1 && v.charCodeAt(lead) === 48 ? zeros + 1 : 0;
     } else {
       let low = false;
@@ -147,16 +150,14 @@ export function versionKeyBounds(v: string): { key: string; ends: number[] } {
         i++;
       }
       const text = v.slice(start, i);
-      parts.push(text === "pre" ? PRE : STR + (low ? text.replace(LOW, (x) => ESC + String.fromCharCode(x.charCodeAt(0) + 0x40)) : text) + TERM);
+      key += text === "pre" ? PRE : STR + (low ? text.replace(LOW, (x) => ESC + String.fromCharCode(x.charCodeAt(0) + 0x40)) : text) + TERM;
       zeros = 0;
     }
+    ends.push(key.length);
   }
   // Trailing zeros go, but never the only component: 153.0.0 is 153, 0.0 is 0.
-  parts.length -= Math.min(zeros, Math.max(0, parts.length - 1));
-  const ends = [0];
-  let key = "";
-  for (const p of parts) ends.push((key += p).length);
-  key += END;
+  ends.length -= Math.min(zeros, Math.max(0, ends.length - 2));
+  key = key.slice(0, ends[ends.length - 1]) + END;
   ends.push(key.length);
   return { key, ends };
 }
@@ -203,6 +204,9 @@ export interface NixName {
   version: string;
 }
 
+/** Where a Nix name's version starts: its first `-` followed by a digit. */
+const VERSION_START = /-\d/;
+
 /**
  * Split a Nix name as builtins.parseDrvName does: the version starts at the first `-`
  * followed by a digit. A trailing output name (`-bin`, `-dev`, …) is dropped from the version.
@@ -210,13 +214,14 @@ export interface NixName {
  * @example splitName("openssl-1.0.1f-bin") // { name: "openssl-1.0.1f-bin", pname: "openssl", version: "1.0.1f" }
  */
 export function splitName(name: string): NixName {
-  const m = /-(?=\d)/.exec(name);
-  if (!m) return { name, pname: name, version: "" };
-  let version = name.slice(m.index + 1);
+  const start = name.search(VERSION_START);
+  if (start < 0) return { name, pname: name, version: "" };
+  let version = name.slice(start + 1);
   for (;;) {
     const dash = version.lastIndexOf("-");
     if (dash < 0 || !OUTPUTS.has(version.slice(dash + 1))) break;
     version = version.slice(0, dash);
   }
-  return { name, pname: name.slice(0, m.index), version };
+  return { name, pname: name.slice(0, start), version };
 }
+
