@@ -2,17 +2,18 @@ import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
 import { report } from "./common.js";
-import { DIRECTORY_HELP, ENV_HELP } from "./directory-client.js";
+import { CA_HELP, DIRECTORY_HELP, ENV_HELP } from "./directory-client.js";
 
 /** Uploads of big inventories and a fleet report over many hosts take longer than an agent's poll. */
 const MIGRATE_TIMEOUT_MS = 120_000;
 
 /** The admin client for `--upload` and `report --directory`; the token is read before any work starts. */
-async function migrateClient(opts: { directory?: string; tokenFile?: string }) {
-  const { directoryUrl, readToken } = await import("./directory-client.js");
+async function migrateClient(opts: { directory?: string; tokenFile?: string; ca?: string }) {
+  const { directoryUrl, readCa, readToken } = await import("./directory-client.js");
   const token = readToken(opts);
+  const ca = readCa(opts);
   const { DirectoryClient } = await import("../directory/client.js");
-  return new DirectoryClient({ url: directoryUrl(opts), token, timeoutMs: MIGRATE_TIMEOUT_MS });
+  return new DirectoryClient({ url: directoryUrl(opts), token, ca, timeoutMs: MIGRATE_TIMEOUT_MS });
 }
 
 const EXAMPLE_FLOW = `
@@ -46,6 +47,7 @@ export function registerMigrate(program: Command): void {
     .option("--upload", "also send the inventory to the directory (PUT /v1/migrate/inventories/<host>, admin token), for 'migrate report --directory'")
     .option("--directory <url>", `with --upload: ${DIRECTORY_HELP}`)
     .option("--token-file <file>", "with --upload: read the admin token from this file (default: $CONGRUENT_TOKEN)")
+    .option("--ca <file>", `with --upload: ${CA_HELP}`)
     .addHelpText(
       "after",
       `
@@ -87,9 +89,9 @@ Example:
   $ CONGRUENT_TOKEN=... congruent migrate inventory --root / --upload --directory http://dir1:8470
 ${ENV_HELP}`,
     )
-    .action(async (opts: { root: string; out?: string; json?: boolean; upload?: boolean; directory?: string; tokenFile?: string }) => {
+    .action(async (opts: { root: string; out?: string; json?: boolean; upload?: boolean; directory?: string; tokenFile?: string; ca?: string }) => {
       const { CongruentError } = await import("../errors.js");
-      if (!opts.upload && (opts.directory !== undefined || opts.tokenFile !== undefined)) throw new CongruentError("E_USAGE", "--directory and --token-file go with --upload");
+      if (!opts.upload && (opts.directory ?? opts.tokenFile ?? opts.ca) !== undefined) throw new CongruentError("E_USAGE", "--directory, --token-file and --ca go with --upload");
       if (!existsSync(opts.root) || !statSync(opts.root).isDirectory()) throw new CongruentError("E_MIGRATE_ROOT", `${opts.root}: not a directory (the legacy host's root)`);
       // A missing token is found before the tree is read, not after.
       const directory = opts.upload ? await migrateClient(opts) : undefined;
@@ -180,6 +182,7 @@ Example:
     .option("--inventories <dir>", "directory of inventories (*.json written by 'migrate inventory --out')")
     .option("--directory <url>", "instead of --inventories: the directory's latest inventory of each host (uploaded with 'migrate inventory --upload')")
     .option("--token-file <file>", "with --directory: read the admin token from this file (default: $CONGRUENT_TOKEN)")
+    .option("--ca <file>", `with --directory: ${CA_HELP}`)
     .option("--json", "print {generatedAt, hosts[], topBlockers[], totals, problems[]} as JSON")
     .option("--html <file>", "also write the report as one self-contained HTML page (inline CSS, no script, no external URL)")
     .addHelpText(
@@ -204,15 +207,16 @@ Examples:
   $ CONGRUENT_TOKEN=... congruent migrate report --directory http://dir1:8470 --json
 
 Environment:
-  CONGRUENT_TOKEN      admin token when --token-file is not given (with --directory)`,
+  CONGRUENT_TOKEN      admin token when --token-file is not given (with --directory)
+  CONGRUENT_CA         CA certificate file when --ca is not given (with --directory)`,
     )
-    .action(async (opts: { inventories?: string; directory?: string; tokenFile?: string; json?: boolean; html?: string }) => {
+    .action(async (opts: { inventories?: string; directory?: string; tokenFile?: string; ca?: string; json?: boolean; html?: string }) => {
       const { fleetReport, reportText } = await import("../migrate/report.js");
       const { CongruentError } = await import("../errors.js");
       if ((opts.inventories === undefined) === (opts.directory === undefined)) {
         throw new CongruentError("E_USAGE", "migrate report: give exactly one of --inventories DIR (inventory files) and --directory URL (inventories uploaded to the directory)");
       }
-      if (opts.tokenFile !== undefined && opts.directory === undefined) throw new CongruentError("E_USAGE", "--token-file goes with --directory");
+      if ((opts.tokenFile ?? opts.ca) !== undefined && opts.directory === undefined) throw new CongruentError("E_USAGE", "--token-file and --ca go with --directory");
       const directory = opts.directory === undefined ? undefined : await migrateClient(opts);
       const r = directory ? await directory.migrateReport() : await fleetReport(opts.inventories!);
       for (const p of r.problems) process.stderr.write(`congruent migrate: ${p.message}\n`);

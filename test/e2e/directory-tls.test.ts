@@ -4,6 +4,7 @@ import path from "node:path";
 import tls from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLI, cli, freePort, tempDir } from "../helpers.js";
+import { writeLegacyHost } from "../support/legacy-host.js";
 import { makeCa, type TestCa } from "../support/tls.js";
 
 /** The serial number of the certificate the server at `port` presents now (a new connection). */
@@ -95,6 +96,20 @@ describe("the directory over TLS, and secrets at rest", () => {
     const ran = await agent(["--ca", ca.caCert]);
     expect(ran.code, ran.stderr).toBe(0);
     expect(JSON.parse(ran.stdout)).toMatchObject({ report: { result: "switched" }, delivered: true });
+  });
+
+  it("migrate's uploads and fleet report trust the private CA with --ca too", async () => {
+    const legacy = writeLegacyHost(tempDir("congruent-tls-legacy-"), { hostname: "web17" });
+    const upload = (extra: string[]) => admin(["migrate", "inventory", "--root", legacy.root, "--upload", ...extra]);
+    const untrusted = await upload([]);
+    expect(untrusted.code).toBe(1);
+    expect(untrusted.stderr).toContain("its TLS certificate is not trusted; pass --ca FILE");
+    const uploaded = await upload(["--ca", ca.caCert]);
+    expect(uploaded.code, uploaded.stderr).toBe(0);
+    expect(uploaded.stderr).toContain(`inventory of web17 uploaded to ${url()}`);
+    const fleet = await admin(["migrate", "report", "--json", "--ca", ca.caCert]);
+    expect(fleet.code, fleet.stderr).toBe(0);
+    expect((JSON.parse(fleet.stdout) as { hosts: { host: string }[] }).hosts.map((h) => h.host)).toEqual(["web17"]);
   });
 
   it("a renewed certificate is served without a restart: on SIGHUP, and when the files change", async () => {

@@ -142,6 +142,6 @@ describe("migrate inventory --upload and migrate report --directory", () => {
     expect(both.stderr).toContain("give exactly one of --inventories DIR");
     const stray = await cli(["migrate", "inventory", "--root", hosts[0]!.root, "--directory", url]);
     expect(stray.code).toBe(1);
-    expect(stray.stderr).toContain("--directory and --token-file go with --upload");
+    expect(stray.stderr).toContain("--directory, --token-file and --ca go with --upload");
   });
 });

@@ -10,7 +10,7 @@ export const hasNix = spawnSync("nix-store", ["--version"]).status === 0;
  * Nix's own variables for a whole store rooted at `root` (never the machine's /nix): its paths
  * are `<root>/nix/store/…`, real paths a service can read. No binary cache (an offline host
  * would wait seconds on DNS), no sandbox and no build users (Debian's nix-bin has no nixbld
- * group), as ../../../shared/MACHINE-NOTES.md found.
+ * group): the facts this machine showed when Nix interop was first tried here.
  *
  * @example cli(["switch", "--store", "nix", …], nixEnv(dir))
  */
