@@ -1,5 +1,6 @@
 import { components } from "../components/registry.js";
-import { OWNED } from "../components/redis/index.js";
+import { OWNED, renameProblem } from "../components/redis/index.js";
+import { splitArgs } from "../components/redis/syntax.js";
 import { at, type Conversion, type LeftOut, type Secret } from "./conversion.js";
 import { readRedisFile } from "./redis-config.js";
 import type { RedisFact, SettingFact } from "./types.js";
@@ -8,7 +9,7 @@ import { normalizeRedis } from "./units.js";
 const SECRETS = new Set(["requirepass", "masterauth", "user"]);
 // Directives that may repeat and all count (save points, modules); others: the last wins.
 const ACCUMULATE = new Set(["save", "loadmodule"]);
-const KEYED = new Set(["client-output-buffer-limit"]);
+const KEYED = new Set(["client-output-buffer-limit", "rename-command"]);
 
 /**
  * Directives the platform's redis.conf sets from its settings table (port, bind), with the
@@ -58,6 +59,10 @@ export function convertRedis(fact: RedisFact): Conversion {
       const carryTo = name === "requirepass" ? "<state>/secrets/redis.password" : `<state>/secrets/redis/${name.replace(" ", "-")}`;
       secrets.push({ component: "redis", name, from: at(d), carryTo });
       leftOut.push({ component: "redis", key: name, from: at(d), reason: `a secret: carried over into ${carryTo}, never into a snippet (value not shown)` });
+    } else if (d.name === "rename-command" && renameProblem(splitArgs(d.value) ?? [])) {
+      const [command, to] = splitArgs(d.value) ?? [];
+      const visible = `clients can run ${command?.toUpperCase()} again (the legacy host ${to ? `renamed it to ${JSON.stringify(to)}` : "disabled it"})`;
+      leftOut.push({ component: "redis", key: d.name, value: d.value, from: at(d), reason: renameProblem(splitArgs(d.value) ?? [])!, visible });
     } else if (d.name in OWNED) leftOut.push({ component: "redis", key: d.name, value: d.value, from: at(d), reason: `owned by the platform: ${OWNED[d.name]}${d.name === "dir" ? " (carry the legacy dump over)" : ""}` });
     else kept.push(d);
   }

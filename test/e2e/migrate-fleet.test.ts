@@ -59,7 +59,7 @@ async function migrate(h: FleetHost, index: number): Promise<Outcome> {
 describe.skipIf(!sandbox.ok)(`a fleet of legacy hosts from real-world configurations${sandbox.ok ? "" : ` (skipped: migrate verify ${sandbox.why})`}`, () => {
   it("moves ≥ 90% of the hosts with no manual step and identical behaviour, and names every other host's blockers", async () => {
     const hosts = fleet();
-    expect(nginxCorpus().size).toBeGreaterThanOrEqual(30);
+    if (!process.env.CONGRUENT_CORPUS_DIR) expect(nginxCorpus().size).toBeGreaterThanOrEqual(30);
     const t0 = Date.now();
     const outcomes: Outcome[] = [];
     let next = 0;

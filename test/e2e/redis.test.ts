@@ -174,4 +174,30 @@ describe("redis through the integration point", () => {
     expect(r2.stderr).toContain(`${owned}:1: "requirepass" is set by the platform`);
     writeSnippet(local, "redis", "zz-bad.conf", "# nothing yet\n");
   });
+
+  it("a snippet may disable a command (rename-command FLUSHALL \"\"): one restart, then runtime changes still work", async () => {
+    writeSnippet(local, "redis", "zz-harden.conf", 'rename-command FLUSHALL ""\nrename-command KEYS ""\n');
+    const pid = await redisPid();
+    const out = await cliJson<SwitchOut>(["switch", ...args()]);
+    expect(out.plan).toMatchObject([{ service: "redis", action: "restart" }]);
+    expect(out.plan[0]!.why.join(" ")).toMatch(/rename-command: .*FLUSHALL.*\(restart\)/);
+    expect(await redisPid()).not.toBe(pid);
+    const c = connect();
+    await c.connect();
+    await expect(c.call("FLUSHALL")).rejects.toThrow(/unknown command/);
+    expect(await c.mget("customer:1", "customer:2")).toEqual(["alice", "bob"]);
+    // CONFIG is the platform's: a maxmemory change is still applied at runtime.
+    writeSnippet(local, "redis", "cache.conf", "save 900 1\nmaxmemory-policy allkeys-lru\ndatabases 32\nmaxmemory 310mb\n");
+    const running = await redisPid();
+    const runtime = await cliJson<SwitchOut>(["switch", ...args()]);
+    expect(runtime.plan).toMatchObject([{ service: "redis", action: "runtime" }]);
+    expect(await redisPid()).toBe(running);
+    expect(await configGet("maxmemory")).toBe(String(310 * 1024 * 1024));
+    // Renaming a command the platform sends itself is refused, naming file and line.
+    const bad = writeSnippet(local, "redis", "zz-harden.conf", 'rename-command FLUSHALL ""\nrename-command CONFIG "CONFIG_b9f2"\n');
+    const refused = await cli(["switch", ...args()]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`${bad}:2: "rename-command CONFIG": the platform sends CONFIG itself`);
+    expect(await redisPid()).toBe(running);
+  });
 });

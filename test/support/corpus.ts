@@ -6,7 +6,7 @@ import path from "node:path";
  * public sources, each fixture recording where it comes from and how it was adapted
  * (test/fixtures/migrate-corpus/), and hosts.json, which makes a fleet of legacy hosts of them.
  */
-export const CORPUS_DIR = path.resolve(import.meta.dirname, "../fixtures/migrate-corpus");
+export const CORPUS_DIR = process.env.CONGRUENT_CORPUS_DIR ? path.resolve(process.env.CONGRUENT_CORPUS_DIR) : path.resolve(import.meta.dirname, "../fixtures/migrate-corpus");
 
 export interface NginxEntry {
   name: string;

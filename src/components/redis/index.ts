@@ -37,8 +37,9 @@ On the next build (the agent runs it on a timer, or \`congruent switch\`):
     it again.
 
 The platform owns: daemonize, supervised, pidfile, dir, logfile, include, unixsocket,
-unixsocketperm, requirepass, masterauth, rename-command, user, aclfile. A file that sets one of
-them is rejected. The password is in <state>/secrets/redis.password on the host (never in the
+unixsocketperm, requirepass, masterauth, user, aclfile. A file that sets one of them is
+rejected. rename-command works for every command but CONFIG, AUTH, HELLO and PING, which the
+platform sends itself (rename-command FLUSHALL "" disables FLUSHALL; a change restarts Redis). The password is in <state>/secrets/redis.password on the host (never in the
 world-readable store). Files not ending in .conf are ignored. This README is a link managed by
 Congruent; editing it has no effect.
 `;
@@ -55,11 +56,25 @@ export const OWNED: Readonly<Record<string, string>> = {
   unixsocketperm: "the platform puts the socket in its runtime directory",
   requirepass: "the password is <state>/secrets/redis.password, never in the store",
   masterauth: "a secret: it belongs under <state>/secrets/, never in the store",
-  "rename-command": "the platform's redis.conf decides which commands are renamed",
   // ACL users could switch off the password the platform (and its health check) relies on.
   user: "ACL users could switch off the password the platform relies on",
   aclfile: "ACL users could switch off the password the platform relies on",
 };
+
+/**
+ * Commands the platform itself sends (CONFIG for runtime changes and validation, AUTH and HELLO
+ * on connecting, PING for health): a snippet may rename or disable any other command
+ * (`rename-command FLUSHALL ""`, the usual hardening), not these.
+ */
+export const PLATFORM_COMMANDS: readonly string[] = ["CONFIG", "AUTH", "HELLO", "PING"];
+
+/** What is wrong with a `rename-command` line's arguments, if anything. */
+export function renameProblem(args: readonly string[]): string | undefined {
+  if (args.length !== 2) return `"rename-command" takes a command and its new name ("" disables it)`;
+  const command = args[0]!.toUpperCase();
+  if (PLATFORM_COMMANDS.includes(command)) return `"rename-command ${command}": the platform sends ${command} itself and needs it under its own name (not renamable: ${PLATFORM_COMMANDS.join(", ")})`;
+  return undefined;
+}
 
 /**
  * Parameters whose value is taken from the customer's text, not from the validation run, with
@@ -121,7 +136,9 @@ export function hostDirectiveProblem(key: string, value: number | string | boole
   if (name in OWNED) return `"${name}" is set by the platform and cannot be changed here (owned: ${Object.keys(OWNED).join(", ")})`;
   const text = settingText(value);
   if (/[\r\n\0]/.test(text)) return "a value must be one line";
-  if (!splitArgs(text)) return "unbalanced quotes in the value";
+  const args = splitArgs(text);
+  if (!args) return "unbalanced quotes in the value";
+  if (name === "rename-command") return renameProblem(args);
   return undefined;
 }
 
@@ -176,6 +193,8 @@ export function composeConfig(ctx: RenderContext): ComposedConfig {
       if (args.length === 0) return;
       const name = args.shift()!.toLowerCase();
       owned(name, origin);
+      const rename = name === "rename-command" ? renameProblem(args) : undefined;
+      if (rename) fail(origin, rename);
       directives.push({ name, args, origin });
     });
   }

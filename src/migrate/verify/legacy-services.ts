@@ -3,10 +3,11 @@ import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { findProgram } from "../../components/program.js";
 import { userIds } from "../../components/support/server-user.js";
+import { absolutePath, CREATES_DIR } from "../../components/nginx/paths.js";
 import { unquote } from "../../components/nginx/syntax.js";
-import { GENTOO_NGINX } from "../gentoo-nginx.js";
+import { GENTOO_NGINX, GENTOO_NGINX_BASES } from "../gentoo-nginx.js";
 import { effectiveMemcached } from "../memcached-config.js";
-import type { MemcachedFact, NginxFact, PostgresqlFact, RedisFact } from "../types.js";
+import type { MemcachedFact, NginxFact, NginxNode, PostgresqlFact, RedisFact } from "../types.js";
 import type { ServiceStart } from "./runner.js";
 import { sh } from "./sandbox.js";
 
@@ -36,16 +37,29 @@ export interface LegacyStart {
   services: ServiceStart[];
 }
 
+/** Every cache and temp path the configuration names, at any level (nginx makes them at start). */
+function createdDirs(nodes: NginxNode[]): string[] {
+  return nodes.flatMap((n) => {
+    if (n.block) return createdDirs(n.block);
+    if (!CREATES_DIR.has(n.name)) return [];
+    const value = unquote(n.args[0] ?? "");
+    const p = value.startsWith("/") ? value : absolutePath(n.name, value, GENTOO_NGINX_BASES);
+    return p && !p.includes("$") ? [p] : [];
+  });
+}
+
 /** The legacy nginx: -p Gentoo's prefix, its nginx.conf, in the foreground, logging to stderr. */
 export function legacyNginx(view: string, fact: NginxFact, listen: { tcp: [string, number][]; sockets: string[] }): LegacyStart {
   const binary = findProgram("nginx", process.env.CONGRUENT_NGINX, "nginx-light (or nginx)");
   const main = new Set(fact.main_directives.map((d) => d.name));
   const g = [...(main.has("daemon") ? [] : ["daemon off;"]), ...(main.has("user") ? [] : [`user ${GENTOO_NGINX.user} ${GENTOO_NGINX.group};`])];
-  // The directories logs and temp files go to exist on the legacy host; a copy may lack empty ones.
+  // The directories logs, caches and temp files go to exist on the legacy host (its nginx ran);
+  // a copy may lack empty ones, and nginx makes only the last level of a cache or temp path.
   const logDirs = [...fact.main_directives, ...fact.http, ...fact.servers.flatMap((s) => s.block ?? [])]
     .filter((d) => (d.name === "access_log" || d.name === "error_log") && unquote(d.args[0] ?? "").startsWith("/"))
     .map((d) => path.posix.dirname(unquote(d.args[0]!)));
-  const dirs = [...new Set([...nginxBuildDirs(binary), ...logDirs, ...GENTOO_NGINX.tempPaths.map((p) => path.posix.dirname(p))])];
+  const createdIn = createdDirs([...fact.http, ...fact.servers]).map((p) => path.posix.dirname(p));
+  const dirs = [...new Set([...nginxBuildDirs(binary), ...logDirs, ...createdIn, ...GENTOO_NGINX.tempPaths.map((p) => path.posix.dirname(p))])];
   return {
     setup: dirs.map((d) => inside(view, `mkdir -p ${sh(d)}`)),
     services: [{ name: "legacy nginx", argv: ["chroot", view, binary, "-p", GENTOO_NGINX.prefix, "-c", GENTOO_NGINX.conf, "-e", "stderr", ...(g.length ? ["-g", g.join(" ")] : [])], ready: { tcp: listen.tcp, sockets: listen.sockets }, stopSignal: "SIGQUIT" }],
@@ -93,9 +107,14 @@ export function legacyRedis(view: string, fact: RedisFact, password: string): Le
   const binary = findProgram("redis-server", process.env.CONGRUENT_REDIS, "redis-server");
   const { uid, gid } = userIds("redis");
   const dir = `${SCRATCH}/redis`;
-  const argv = [binary, fact.configFile!, "--daemonize", "no", "--supervised", "no", "--dir", dir, "--logfile", "", "--pidfile", "", "--unixsocket", `${SCRATCH}/redis.sock`, "--unixsocketperm", "777", "--requirepass", password];
+  // CONFIG renamed (or disabled) is left out of the plan, said as visible to clients: the legacy
+  // server runs without that line here, so its settings can be asked under CONFIG's own name.
+  const configRenamed = fact.directives.some((d) => d.name === "rename-command" && /^"?config"?(\s|$)/i.test(d.value));
+  const conf = configRenamed ? `${SCRATCH}/redis-verify.conf` : fact.configFile!;
+  const copy = configRenamed ? [inside(view, `sed -E '/^[[:space:]]*rename-command[[:space:]]+"?config"?[[:space:]]/Id' ${sh(fact.configFile!)} > ${conf}`)] : [];
+  const argv = [binary, conf, "--daemonize", "no", "--supervised", "no", "--dir", dir, "--logfile", "", "--pidfile", "", "--unixsocket", `${SCRATCH}/redis.sock`, "--unixsocketperm", "777", "--requirepass", password];
   return {
-    setup: [inside(view, `mkdir -p ${dir} && chown ${uid}:${gid} ${dir} ${SCRATCH}`)],
+    setup: [inside(view, `mkdir -p ${dir} && chown ${uid}:${gid} ${dir} ${SCRATCH}`), ...copy],
     services: [{ name: "legacy redis", argv: ["chroot", view, ...asServer("redis", argv)], ready: { sockets: [`${SCRATCH}/redis.sock`] }, stopSignal: "SIGTERM" }],
   };
 }

@@ -22,7 +22,7 @@ function walk(nodes: NginxNode[], visit: (n: NginxNode) => void): void {
 
 /** `host:port`, `[v6]:port`, `unix:/path`, `host` (with a default port) → target parts. */
 function address(text: string, defaultPort: number): { host?: string; port?: number; socket?: string } | undefined {
-  if (text.startsWith("unix:")) return { socket: text.slice(5).replace(/:$/, "") };
+  if (text.startsWith("unix:")) return text.length > 5 ? { socket: text.slice(5).replace(/:$/, "") } : undefined;
   const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
   if (v6) return { host: v6[1]!, port: Number(v6[2] ?? defaultPort) };
   const m = /^([^:/]+)(?::(\d+))?$/.exec(text);
@@ -56,7 +56,8 @@ export function upstreams(http: NginxNode[], servers: NginxNode[]): { targets: U
     if (target.includes("$")) return;
     let defaultPort = 80;
     if (kind === "http") {
-      const m = /^(https?):\/\/([^/]+)/.exec(target);
+      // `http://unix:/run/app.sock:/uri`: the socket's path runs to the colon before the URI.
+      const m = /^(https?):\/\/(unix:[^:]*|[^/]+)/.exec(target);
       if (!m) return;
       if (m[1] === "https") {
         // No stub speaks TLS, but nginx resolves the name at start on both hosts alike.
