@@ -40,6 +40,12 @@ const MAIN_ONLY: Record<string, string> = {
   env: "the service environment is the platform's",
 };
 
+/** nginx's blocks for protocols other than HTTP: what each one does for the legacy host's clients. */
+const OTHER_PROTOCOLS: Record<string, string> = {
+  stream: "proxies or serves TCP/UDP",
+  mail: "proxies SMTP, IMAP or POP3",
+};
+
 /** The setting table of the platform's nginx component, from the registry (never a copy). */
 function spec() {
   return components.get("nginx")?.settings ?? {};
@@ -76,6 +82,7 @@ const node = (name: string, args: string[], from: { path: string; line: number }
  */
 export function convertNginx(fact: NginxFact): Conversion {
   const leftOut: LeftOut[] = [];
+  const servesOther: NginxNode[] = [];
   const leave = (n: NginxNode, reason: string, visible?: string) => leftOut.push({ component: "nginx", key: n.name, value: n.args.map(unquote).join(" "), from: at(n), reason, ...(visible ? { visible } : {}) });
   const effective: Record<string, Value> = { ...NGINX_BUILTIN };
   const from: Record<string, string> = {};
@@ -100,6 +107,7 @@ export function convertNginx(fact: NginxFact): Conversion {
         leave(n, `"${v}" is not a number; settings.nginx.worker_processes takes a count (default 1)`);
       }
     } else if (n.name === "error_log") errorLog(n);
+    else if (n.block && n.name in OTHER_PROTOCOLS) servesOther.push(n);
     else leave(n, PLATFORM_MAIN[n.name]?.reason ?? MAIN_ONLY[n.name] ?? "main-level directive the platform's nginx.conf does not take");
   }
   for (const n of fact.events) {
@@ -176,6 +184,10 @@ export function convertNginx(fact: NginxFact): Conversion {
   const legacy = new Map<string, string>([...canonicalSettings(effective), ...flatten(canonicalNginx("nginx http", httpRest)), ...flatten(canonicalServers(servers))]);
   for (const k of skip) legacy.delete(`nginx setting ${k}`);
   const { requires, blockers } = requirements(fact);
+  for (const n of servesOther) {
+    const listens = (n.block ?? []).filter((d) => d.name === "server").flatMap((srv) => (srv.block ?? []).filter((d) => d.name === "listen").map((d) => unquote(d.args[0] ?? "")));
+    blockers.push({ kind: "platform-lacks", subject: `nginx ${n.name}`, detail: `${n.name} {} (${at(n)}${listens.length ? `, listening on ${listens.join(", ")}` : ""}) ${OTHER_PROTOCOLS[n.name]}; the platform's nginx (webgateway) serves HTTP only: run it as a service of its own, or give the platform a role for it` });
+  }
   return { component: "nginx", role: "webgateway", settings, snippets, leftOut, secrets: [], legacy, requires, blockers };
 }
 

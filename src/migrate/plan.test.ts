@@ -124,3 +124,18 @@ describe("plan of the whole legacy host (nginx, PostgreSQL 15, Redis, memcached,
   });
 
 });
+
+describe("a legacy nginx that serves more than HTTP", () => {
+  it("names its stream {} block as a blocker, with where it is and what it listens on, instead of dropping it", async () => {
+    const root = tempDir("legacy-");
+    const conf = "user nginx nginx;\nevents { worker_connections 1024; }\nstream {\n  upstream pg { server 10.0.0.20:5432; }\n  server { listen 127.0.0.1:6432; proxy_pass pg; }\n}\nhttp {\n  server { listen 80; server_name tcp.example.com; root /var/www/tcp; }\n}\n";
+    writeLegacyHost(root, { services: { postgresql: false, redis: false, memcached: false, php: false }, nginx: { conf, files: {} } });
+    const plan = await makePlan({ inventory: takeInventory({ root }), out: tempDir("plan-"), build: false });
+    expect(plan.blockers).toContainEqual({
+      kind: "platform-lacks",
+      subject: "nginx stream",
+      detail: "stream {} (/etc/nginx/nginx.conf:3, listening on 127.0.0.1:6432) proxies or serves TCP/UDP; the platform's nginx (webgateway) serves HTTP only: run it as a service of its own, or give the platform a role for it",
+    });
+    expect(plan.leftOut.map((l) => l.key)).not.toContain("stream");
+  });
+});

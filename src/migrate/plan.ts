@@ -1,5 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, lstatSync, rmSync, writeFileSync } from "node:fs";
+import { isIP } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { CongruentError } from "../errors.js";
@@ -10,6 +11,7 @@ import { proposeProfiles, type ProfileProposal } from "./profile-proposal.js";
 import type { Blocker, Inventory, NginxFact, Problem } from "./types.js";
 import { canSandbox, newHostView, sandboxArgv, sh } from "./verify/sandbox.js";
 import { upstreams } from "./verify/upstreams.js";
+import { endpoints } from "./verify/requests.js";
 import { selfModule } from "./verify/self.js";
 import { NAME_MAX, NAME_PATTERN } from "../schema/names.js";
 
@@ -138,8 +140,12 @@ async function buildPlan(hostFile: string, local: string, legacyRoot: string, ca
     if (can.ok && existsSync(legacyRoot)) {
       // Upstream host names resolve on the new host's network; this one may have no DNS at all.
       const names = nginx ? [...upstreams(nginx.http, nginx.servers).names.keys()].filter((n) => spawnSync("getent", ["hosts", n], { timeout: 2000 }).status !== 0) : [];
-      const built = await buildInView(hostFile, local, state, legacyRoot, carry, names);
-      const note = names.length ? `; upstream host names this host cannot resolve taken as resolving on the new host: ${names.join(", ")}` : "";
+      // nginx -t binds every listen address: the new host has the legacy host's addresses, this one may not.
+      const addresses = nginx ? [...new Set(nginx.servers.flatMap((s) => endpoints(s)).map((e) => e.host))].filter((a) => isIP(a) && !/^127\.|^::1$/.test(a)) : [];
+      const built = await buildInView(hostFile, local, state, legacyRoot, carry, names, addresses);
+      const note =
+        (names.length ? `; upstream host names this host cannot resolve taken as resolving on the new host: ${names.join(", ")}` : "") +
+        (addresses.length ? `; in a network namespace with the addresses nginx listens on, as on the new host: ${addresses.join(", ")}` : "");
       return { ...built, judged: `as on the new host: this host with the plan's carry-over${note}` };
     }
     const { openStore } = await import("../store/index.js");
@@ -167,12 +173,13 @@ async function buildPlan(hostFile: string, local: string, legacyRoot: string, ca
 }
 
 /** The build as `congruent build` in the new-host view, in a mount namespace of its own. */
-async function buildInView(hostFile: string, local: string, state: string, legacyRoot: string, carry: CarryOver, names: string[]): Promise<Plan["build"]> {
+async function buildInView(hostFile: string, local: string, state: string, legacyRoot: string, carry: CarryOver, names: string[], addresses: string[]): Promise<Plan["build"]> {
   const work = path.join(state, "view");
   const cli = selfModule("cli/main");
   const view = newHostView(work, legacyRoot, { copy: [...carry.data, ...carry.deployments].map((d) => d.path), create: carry.directories.map((d) => d.path) }, [state, path.dirname(hostFile), local, cli.at(-1)!]);
   const hosts = names.map((n, i) => `echo ${sh(`127.1.0.${i + 1} ${n}`)} >> ${sh(path.join(view.root, "etc/hosts"))}`);
-  const argv = sandboxArgv(view, ["chroot", view.root, ...cli, "build", "--host", hostFile, "--local", local, "--state", path.join(state, "state"), "--json"], { setup: hosts });
+  const own = addresses.map((a) => `ip addr add ${sh(a.includes(":") ? `${a}/128` : `${a}/32`)} dev lo`);
+  const argv = sandboxArgv(view, ["chroot", view.root, ...cli, "build", "--host", hostFile, "--local", local, "--state", path.join(state, "state"), "--json"], { setup: [...hosts, ...own], net: own.length > 0 });
   const run = spawnSync(argv[0]!, argv.slice(1), { encoding: "utf8", maxBuffer: 16 << 20 });
   if (run.status === 0) {
     const out = JSON.parse(run.stdout) as { generation: string; hash: string };

@@ -120,7 +120,7 @@ export function writeCorpusHost(root: string, h: FleetHost, entry: NginxEntry, i
 
   // Certificates, keys, DH parameters and password files the configuration names.
   const t = testTls();
-  for (const p of [...named(texts, "ssl_certificate"), ...named(texts, "ssl_trusted_certificate")]) placeFile(p, t.cert, files, links);
+  for (const p of [...named(texts, "ssl_certificate"), ...named(texts, "ssl_trusted_certificate"), ...named(texts, "ssl_client_certificate")]) placeFile(p, t.cert, files, links);
   for (const p of named(texts, "ssl_certificate_key")) placeFile(p, t.key, files, links);
   for (const p of named(texts, "ssl_dhparam")) placeFile(p, t.dhparam, files, links);
   for (const p of named(texts, "auth_basic_user_file")) files[p] = "admin:{PLAIN}secret\n";

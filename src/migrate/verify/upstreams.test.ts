@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseNginx } from "../../components/nginx/syntax.js";
-import { upstreams } from "./upstreams.js";
+import { upstreams, volatileNames } from "./upstreams.js";
 
 const targetsOf = (text: string) => {
   const { nodes, error } = parseNginx(text, "site.conf");
@@ -21,5 +21,13 @@ describe("the upstreams a configuration passes to", () => {
       { kind: "http", socket: "/run/b.sock" },
       { kind: "fastcgi", host: "127.0.0.1", port: 9000 },
     ]);
+  });
+});
+
+describe("what differs on every answer", () => {
+  it("the cookie of ngx_http_userid_module (userid on): compared by presence only", () => {
+    const { nodes } = parseNginx("server { userid on; userid_name uid; add_header X-Id $request_id; location / { proxy_set_header X-Start $msec; proxy_pass http://127.0.0.1:8000; } }", "site.conf");
+    expect(volatileNames([], nodes)).toEqual({ upstream: ["x-start"], response: ["set-cookie", "x-id"] });
+    expect(volatileNames([], parseNginx("server { userid off; }", "site.conf").nodes).response).toEqual([]);
   });
 });

@@ -95,6 +95,8 @@ export function volatileNames(http: NginxNode[], servers: NginxNode[]): { upstre
   const response = new Set<string>();
   walk([...http, ...servers], (n) => {
     const [name, value] = [unquote(n.args[0] ?? ""), unquote(n.args[1] ?? "")];
+    // ngx_http_userid_module gives every new client a cookie of its own (a random uid).
+    if (n.name === "userid" && (name === "on" || name === "v1")) response.add("set-cookie");
     if (!VOLATILE.test(value)) return;
     if (TO_UPSTREAM.has(n.name)) upstream.add(n.name === "proxy_set_header" || n.name === "grpc_set_header" ? name.toLowerCase() : name);
     else if (n.name === "add_header") response.add(name.toLowerCase());
