@@ -1,4 +1,5 @@
 import path from "node:path";
+import { unknownDirectives } from "../components/nginx/directives.js";
 import { absolutePath, CREATES_DIR, DEFAULT_ROOT, READS_FILE } from "../components/nginx/paths.js";
 import { PLATFORM_EVENTS, PLATFORM_HTTP, PLATFORM_MAIN, platformTypes, typesMap } from "../components/nginx/platform.js";
 import { quoteWord, serializeNginx, unquote } from "../components/nginx/syntax.js";
@@ -45,6 +46,39 @@ const OTHER_PROTOCOLS: Record<string, string> = {
   stream: "proxies or serves TCP/UDP",
   mail: "proxies SMTP, IMAP or POP3",
 };
+
+// Blocks whose lines are data (map entries, types, ranges), not directives.
+const DATA_BLOCKS = new Set(["map", "geo", "split_clients", "types", "charset_map"]);
+
+/**
+ * Directives of modules the platform's nginx lacks (Passenger, headers-more, brotli, lua…), as
+ * the installed nginx itself tells: one blocker per family (`passenger_*`), naming where each is.
+ */
+function moduleBlockers(fact: NginxFact): Blocker[] {
+  const where = new Map<string, string[]>();
+  const walk = (nodes: NginxNode[]) => {
+    for (const n of nodes) {
+      if (n.name in OTHER_PROTOCOLS && n.block) continue; // a blocker of its own
+      where.set(n.name, [...(where.get(n.name) ?? []), at(n)]);
+      if (n.block && !DATA_BLOCKS.has(n.name)) walk(n.block);
+    }
+  };
+  walk([...fact.main_directives, ...fact.events, ...fact.http, ...fact.servers]);
+  const families = new Map<string, string[]>();
+  for (const name of unknownDirectives(where.keys())) {
+    const family = `${name.split("_")[0]}*`;
+    families.set(family, [...(families.get(family) ?? []), name]);
+  }
+  return [...families].map(([family, names]) => {
+    const places = names.flatMap((n) => where.get(n)!);
+    const shown = `${places.slice(0, 3).join(", ")}${places.length > 3 ? ` and ${places.length - 3} more` : ""}`;
+    return {
+      kind: "platform-lacks" as const,
+      subject: `nginx module for ${family}`,
+      detail: `${names.join(", ")} (${shown}): the platform's nginx has no module for ${names.length > 1 ? "them" : "it"} (unknown directive); drop ${names.length > 1 ? "them" : "it"} or do the same with what the platform's nginx has`,
+    };
+  });
+}
 
 /** The setting table of the platform's nginx component, from the registry (never a copy). */
 function spec() {
@@ -184,6 +218,7 @@ export function convertNginx(fact: NginxFact): Conversion {
   const legacy = new Map<string, string>([...canonicalSettings(effective), ...flatten(canonicalNginx("nginx http", httpRest)), ...flatten(canonicalServers(servers))]);
   for (const k of skip) legacy.delete(`nginx setting ${k}`);
   const { requires, blockers } = requirements(fact);
+  blockers.push(...moduleBlockers(fact));
   for (const n of servesOther) {
     const listens = (n.block ?? []).filter((d) => d.name === "server").flatMap((srv) => (srv.block ?? []).filter((d) => d.name === "listen").map((d) => unquote(d.args[0] ?? "")));
     blockers.push({ kind: "platform-lacks", subject: `nginx ${n.name}`, detail: `${n.name} {} (${at(n)}${listens.length ? `, listening on ${listens.join(", ")}` : ""}) ${OTHER_PROTOCOLS[n.name]}; the platform's nginx (webgateway) serves HTTP only: run it as a service of its own, or give the platform a role for it` });

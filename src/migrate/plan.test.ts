@@ -138,4 +138,16 @@ describe("a legacy nginx that serves more than HTTP", () => {
     });
     expect(plan.leftOut.map((l) => l.key)).not.toContain("stream");
   });
+
+  it("names directives of modules the platform's nginx lacks (asked of nginx itself), a blocker per family", async () => {
+    const root = tempDir("legacy-");
+    const conf = "user nginx nginx;\nevents { worker_connections 1024; }\nhttp {\n  map $host $x { default 0; more_things 1; }\n  server {\n    listen 80;\n    root /var/www/app;\n    passenger_enabled on;\n    passenger_ruby /usr/bin/ruby;\n    location / { brotli on; brotli_types text/css; more_set_headers \"Server: x\"; }\n  }\n}\n";
+    writeLegacyHost(root, { services: { postgresql: false, redis: false, memcached: false, php: false }, nginx: { conf, files: {} } });
+    const plan = await makePlan({ inventory: takeInventory({ root }), out: tempDir("plan-"), build: false });
+    const lacks = plan.blockers.filter((b) => b.kind === "platform-lacks");
+    expect(lacks.map((b) => b.subject)).toEqual(["nginx module for passenger*", "nginx module for brotli*", "nginx module for more*"]);
+    expect(lacks[0]!.detail).toBe("passenger_enabled, passenger_ruby (/etc/nginx/nginx.conf:8, /etc/nginx/nginx.conf:9): the platform's nginx has no module for them (unknown directive); drop them or do the same with what the platform's nginx has");
+    // A map's entries are data, not directives: `more_things` is not asked about.
+    expect(lacks[2]!.detail).toMatch(/^more_set_headers \(\/etc\/nginx\/nginx\.conf:10\)/);
+  });
 });
