@@ -1,7 +1,8 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { chmodSync, chownSync, mkdtempSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { userIds } from "../../src/components/support/server-user.js";
 import { base, tuning, type FleetHost, type NginxEntry } from "./corpus.js";
 import { writeLegacyHost, type LegacyHostInfo } from "./legacy-host.js";
 
@@ -122,6 +123,13 @@ export function writeCorpusHost(root: string, h: FleetHost, entry: NginxEntry, i
   const t = testTls();
   for (const p of [...named(texts, "ssl_certificate"), ...named(texts, "ssl_trusted_certificate"), ...named(texts, "ssl_client_certificate")]) placeFile(p, t.cert, files, links);
   for (const p of named(texts, "ssl_certificate_key")) placeFile(p, t.key, files, links);
+  // PostgreSQL's own certificate and key, where its tuning serves TLS.
+  const pgTls = h.postgresql ? tuning("postgresql", h.postgresql) : "";
+  const pgKeys: string[] = [];
+  for (const m of pgTls.matchAll(/^\s*ssl_(cert|key|ca)_file\s*=\s*'(\/[^']+)'/gm)) {
+    files[m[2]!] = m[1] === "key" ? t.key : t.cert;
+    if (m[1] === "key") pgKeys.push(m[2]!);
+  }
   for (const p of named(texts, "ssl_dhparam")) placeFile(p, t.dhparam, files, links);
   for (const p of named(texts, "auth_basic_user_file")) files[p] = "admin:{PLAIN}secret\n";
   for (const m of texts.join("\n").matchAll(/proxy_cache_path\s+(\/\S+)/g)) dirsOnHost.add(m[1]!);
@@ -151,7 +159,7 @@ export function writeCorpusHost(root: string, h: FleetHost, entry: NginxEntry, i
     if (h.uploads) files[`${a}/files/2024/05/attachment-1.pdf`] = Buffer.alloc(12_000, 5);
   }
 
-  return writeLegacyHost(root, {
+  const info = writeLegacyHost(root, {
     hostname: h.host,
     services: { nginx: true, postgresql: Boolean(h.postgresql), redis: Boolean(h.redis), memcached: Boolean(h.memcached), php: Boolean(h.php) },
     nginx: {
@@ -169,6 +177,12 @@ export function writeCorpusHost(root: string, h: FleetHost, entry: NginxEntry, i
     dirs: [...dirsOnHost],
     accounts,
   });
+  // As PostgreSQL demands of its key: the database user's, 0600 (a copy keeps owner and mode).
+  for (const k of pgKeys) {
+    chownSync(path.join(root, k), userIds("postgres").uid, userIds("postgres").gid);
+    chmodSync(path.join(root, k), 0o600);
+  }
+  return info;
 }
 
 /** A certificate file, the way its path says it was made: Let's Encrypt's live/ links into archive/. */
