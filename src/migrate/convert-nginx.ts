@@ -288,6 +288,10 @@ function requirements(fact: NginxFact): { requires: Requirement[]; blockers: Blo
       blockers.push({ kind: "package-content", subject: `content of ${p.package.replace(/-\d.*$/, "")}`, detail: `${p.directive} ${p.path} (${p.from}) is installed by ${p.package}; the platform has no such package: package it, or carry it over as data`, path: p.path });
       continue;
     }
+    if (p.private) {
+      const legacyUser = unquote(fact.main_directives.find((d) => d.name === "user")?.args[0] ?? GENTOO_NGINX.user);
+      blockers.push({ kind: "content-unreadable", subject: `content only the legacy nginx user can read`, detail: `${p.directive} ${p.path} (${p.from}): ${p.private.count} files or directories others cannot read, e.g. ${p.private.example}; the legacy workers read them as ${legacyUser}, the platform's run as settings.nginx.user (www-data): give that user read access when carrying it over (chgrp, chmod o+r, or an ACL)`, path: p.path });
+    }
     const what = READS_FILE.has(directive) ? "nginx reads it" : "nginx serves it";
     for (const link of p.links) requires.push({ path: link, kind: "copy", reason: `${p.directive} ${p.path}: a symlink on the way to ${p.target}`, from: p.from, bytes: 0 });
     requires.push({ path: p.target, kind: "copy", reason: `${p.directive} ${p.path}: ${what}`, from: p.from, bytes: p.bytes });

@@ -168,6 +168,56 @@ export class LegacyRoot {
   }
 
   /**
+   * What below a host path (itself included, and the directories above it) a process that is
+   * neither its owner nor in its group cannot read: files without o+r, directories without o+x
+   * (o+rx below the top). The legacy nginx workers may read such content through their own user
+   * or group; another worker user cannot. `example` names the first one, with owner and mode.
+   * Given `reader` (uid, gid), only what it can read and others cannot counts.
+   */
+  privateTo(hostPath: string, reader?: { uid: number; gid: number }): { count: number; example?: string } {
+    let count = 0;
+    let example: string | undefined;
+    // With a reader: only what that reader can read through its user or group (others cannot).
+    const readerCan = (st: { uid: number; gid: number; mode: number }, bits: number) =>
+      !reader || (st.uid === reader.uid && (st.mode & (bits << 6)) === bits << 6) || (st.gid === reader.gid && (st.mode & (bits << 3)) === bits << 3);
+    const note = (host: string, st: { uid: number; gid: number; mode: number }, bits: number) => {
+      if (!readerCan(st, bits)) return;
+      count++;
+      example ??= `${host} (uid ${st.uid}, gid ${st.gid}, mode ${(st.mode & 0o7777).toString(8).padStart(4, "0")})`;
+    };
+    const parts = path.posix.normalize(hostPath).split("/").filter(Boolean);
+    for (let i = 1; i < parts.length; i++) {
+      const above = `/${parts.slice(0, i).join("/")}`;
+      try {
+        const st = lstatSync(this.real(above));
+        if (st.isDirectory() && !(st.mode & 0o001)) note(above, st, 0o1);
+      } catch {
+        // not there: nothing to read
+      }
+    }
+    const walk = (host: string, real: string) => {
+      let st;
+      try {
+        st = lstatSync(real);
+      } catch {
+        return; // vanished while walking
+      }
+      if (st.isFile() && !(st.mode & 0o004)) note(host, st, 0o4);
+      if (!st.isDirectory()) return;
+      if ((st.mode & 0o005) !== 0o005) note(host, st, 0o5);
+      let entries: string[];
+      try {
+        entries = readdirSync(real);
+      } catch {
+        return;
+      }
+      for (const e of entries) walk(path.posix.join(host, e), path.join(real, e));
+    };
+    walk(hostPath, this.real(hostPath));
+    return { count, ...(example ? { example } : {}) };
+  }
+
+  /**
    * Expand a host path glob (`*`, `?`, `[...]` per segment, as glob(3) used by nginx and
    * PostgreSQL's include_dir) below the root; results sorted, as glob(3) sorts them.
    */

@@ -1,5 +1,6 @@
 import path from "node:path";
-import { parseNginx } from "../components/nginx/syntax.js";
+import { parseNginx, unquote } from "../components/nginx/syntax.js";
+import { GENTOO_NGINX } from "./gentoo-nginx.js";
 import type { LegacyRoot } from "./legacy-root.js";
 import { readNginxPaths } from "./nginx-paths.js";
 import type { OwnedFile } from "./vdb.js";
@@ -65,8 +66,24 @@ export function readNginx(root: LegacyRoot, owned: Map<string, OwnedFile> = new 
       for (const h of node.block ?? []) (h.name === "server" ? fact.servers : fact.http).push(h);
     } else fact.main_directives.push(node);
   }
-  fact.paths = readNginxPaths(root, fact.http, fact.servers, owned);
+  fact.paths = readNginxPaths(root, fact.http, fact.servers, owned, workerIds(root, fact.main_directives));
   return { nginx: fact, problems };
+}
+
+/**
+ * The legacy workers' uid and gid: `user NAME [GROUP]` (Gentoo's default nginx) looked up in the
+ * legacy host's own /etc/passwd and /etc/group; undefined where they cannot be told.
+ */
+function workerIds(root: LegacyRoot, main: NginxNode[]): { uid: number; gid: number } | undefined {
+  const user = main.find((d) => d.name === "user");
+  const name = unquote(user?.args[0] ?? GENTOO_NGINX.user);
+  const entry = (file: string, key: string) => (root.read(file) ?? "").split("\n").map((l) => l.split(":")).find((f) => f[0] === key);
+  const pw = entry("/etc/passwd", name);
+  if (!pw || !/^\d+$/.test(pw[2] ?? "")) return undefined;
+  const groupName = user?.args[1] ? unquote(user.args[1]) : undefined;
+  const gr = groupName ? entry("/etc/group", groupName) : undefined;
+  const gid = gr && /^\d+$/.test(gr[2] ?? "") ? Number(gr[2]) : Number(pw[3]);
+  return { uid: Number(pw[2]), gid };
 }
 
 /** A server block's identity: its listen addresses and names, e.g. `80 shop.example.com www.shop.example.com`. */

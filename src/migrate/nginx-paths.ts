@@ -33,13 +33,17 @@ export function constantVars(block: NginxNode[], outer: ReadonlyMap<string, stri
   return vars;
 }
 
+// What nginx's worker processes read (as the worker user), not the master (as root): served
+// content and password files. Certificates and keys are read by the master.
+const WORKERS_READ = new Set(["root", "alias", "root (nginx's default)", "auth_basic_user_file"]);
+
 /**
  * Every file and directory the legacy configuration names that the new host needs too: what
  * it reads (certificates, keys, password files), serves (roots and aliases, nginx's default
  * `html` included where a server sets none), and creates its caches in. Read below the root,
  * with symlinks and the owning package, so `migrate plan` can carry them over from the inventory alone.
  */
-export function readNginxPaths(root: LegacyRoot, http: NginxNode[], servers: NginxNode[], owned: Map<string, OwnedFile>): NginxPathFact[] {
+export function readNginxPaths(root: LegacyRoot, http: NginxNode[], servers: NginxNode[], owned: Map<string, OwnedFile>, worker?: { uid: number; gid: number }): NginxPathFact[] {
   const found = new Map<string, NginxPathFact>();
   const note = (p: string, directive: string, from: string) => {
     if (found.has(p)) return;
@@ -48,6 +52,10 @@ export function readNginxPaths(root: LegacyRoot, http: NginxNode[], servers: Ngi
     const fact: NginxPathFact = { path: p, directive, from, type, links, target, bytes: type === "dir" ? root.usage(target).bytes : type === "file" ? root.size(target) : 0 };
     const pkg = type === "file" ? owned.get(target)?.atom : type === "dir" ? packageOwningTree(root, target, owned) : undefined;
     if (pkg) fact.package = pkg;
+    if (worker && WORKERS_READ.has(directive) && (type === "dir" || type === "file")) {
+      const hidden = root.privateTo(target, worker);
+      if (hidden.count) fact.private = hidden;
+    }
     found.set(p, fact);
   };
   const walk = (nodes: NginxNode[], vars: Map<string, string>, level: "http" | "block") => {

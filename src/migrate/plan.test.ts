@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { tempDir } from "../../test/helpers.js";
@@ -149,5 +149,38 @@ describe("a legacy nginx that serves more than HTTP", () => {
     expect(lacks[0]!.detail).toBe("passenger_enabled, passenger_ruby (/etc/nginx/nginx.conf:8, /etc/nginx/nginx.conf:9): the platform's nginx has no module for them (unknown directive); drop them or do the same with what the platform's nginx has");
     // A map's entries are data, not directives: `more_things` is not asked about.
     expect(lacks[2]!.detail).toMatch(/^more_set_headers \(\/etc\/nginx\/nginx\.conf:10\)/);
+  });
+});
+
+describe("content the legacy nginx workers read through their own group", () => {
+  /** Everything below `dir` owned by uid `uid`, gid `gid`, directories `dirMode`, files `fileMode`. */
+  const restrict = (dir: string, uid: number, gid: number, dirMode: number, fileMode: number) => {
+    chownSync(dir, uid, gid);
+    chmodSync(dir, statSync(dir).isDirectory() ? dirMode : fileMode);
+    if (statSync(dir).isDirectory()) for (const e of readdirSync(dir)) restrict(path.join(dir, e), uid, gid, dirMode, fileMode);
+  };
+  const planOf = async (uid: number, gid: number) => {
+    const root = tempDir("legacy-");
+    writeLegacyHost(root, { services: { postgresql: false, redis: false, memcached: false, php: false } });
+    restrict(path.join(root, "srv/static"), uid, gid, 0o750, 0o640);
+    return makePlan({ inventory: takeInventory({ root }), out: tempDir("plan-"), build: false });
+  };
+
+  it("is a blocker naming the path, an example with its owner and mode, and what to do", async () => {
+    // gid 998: the legacy host's nginx group (the workers' `user nginx nginx`).
+    const plan = await planOf(0, 998);
+    expect(plan.blockers.filter((b) => b.kind === "content-unreadable")).toEqual([
+      {
+        kind: "content-unreadable",
+        subject: "content only the legacy nginx user can read",
+        detail: expect.stringMatching(/^root \/srv\/static \(\/etc\/nginx\/[^)]+:\d+\): \d+ files or directories others cannot read, e\.g\. \/srv\/static \(uid 0, gid 998, mode 0750\); the legacy workers read them as nginx, the platform's run as settings\.nginx\.user \(www-data\)/),
+        path: "/srv/static",
+      },
+    ]);
+  });
+
+  it("is not one where the legacy workers could not read it either (both hosts answer 403 alike)", async () => {
+    const plan = await planOf(1000, 1000); // alice's, 0750/0640: nginx is neither
+    expect(plan.blockers.filter((b) => b.kind === "content-unreadable")).toEqual([]);
   });
 });

@@ -141,6 +141,8 @@ export interface NginxPathFact {
   bytes: number;
   /** The package that installed it (a file), or every file below it (a directory), if one did. */
   package?: string;
+  /** What of it (and the directories above it) others cannot read, where nginx's workers read it. */
+  private?: { count: number; example?: string };
 }
 
 export interface NginxFact {
@@ -211,7 +213,7 @@ export interface Item {
   bytes?: number;
 }
 
-export type BlockerKind = "no-role" | "writes-install-dir" | "home-links-system" | "config-unparsable" | "no-package-database" | "platform-lacks" | "package-content";
+export type BlockerKind = "no-role" | "writes-install-dir" | "home-links-system" | "config-unparsable" | "no-package-database" | "platform-lacks" | "package-content" | "content-unreadable";
 
 /** Something that stops a host from moving until a person decides. */
 export interface Blocker {
