@@ -1,3 +1,5 @@
+import { existsSync, readdirSync } from "node:fs";
+import path from "node:path";
 import { LOCALE_PARAMETERS, localeMissing, OWNED } from "../components/postgresql.js";
 import { hasLocale } from "../components/support/locales.js";
 import { at, type Conversion, type LeftOut } from "./conversion.js";
@@ -26,6 +28,18 @@ export const PG_PLATFORM: Record<string, { platform: string; builtin: string }> 
 };
 
 const pgQuote = (v: string) => `'${v.replace(/\\/g, "\\\\").replace(/'/g, "''")}'`;
+
+/**
+ * Why the new host cannot run the legacy server's major as it is, if it cannot: the platform
+ * runs the majors Debian has installed here (/usr/lib/postgresql/<major>), and a cluster opens
+ * only under its own major, so another one means upgrading the data, a step a person takes.
+ */
+function otherMajor(major: string, root = "/usr/lib/postgresql"): string | undefined {
+  if (process.env.CONGRUENT_POSTGRES || existsSync(path.join(root, major, "bin", "postgres"))) return undefined;
+  const installed = (existsSync(root) ? readdirSync(root) : []).filter((m) => existsSync(path.join(root, m, "bin", "postgres"))).sort((a, b) => Number(a) - Number(b));
+  const runs = installed.length ? `the platform runs PostgreSQL ${installed.join(", ")}` : "the platform has no PostgreSQL server installed (Debian package postgresql)";
+  return `the legacy server is PostgreSQL ${major}; ${runs}, and a cluster opens only under its own major: upgrade the data as part of the move (pg_upgrade, or pg_dump and restore), or install PostgreSQL ${major} on the platform`;
+}
 
 /**
  * Turn the legacy server's explicit settings into the postgresql<major> role and one
@@ -66,6 +80,8 @@ export function convertPostgresql(fact: PostgresqlFact): Conversion {
     detail: localeMissing(uses.map((u) => `${u.name} (${at(u)})`).join(", "), locale),
     path: uses[0]!.path,
   }));
+  const other = otherMajor(fact.major);
+  if (other) blockers.push({ kind: "platform-lacks", subject: `PostgreSQL ${fact.major}`, detail: other, ...(fact.configFile ? { path: fact.configFile } : {}) });
   const text = `# Non-default settings of the legacy PostgreSQL ${fact.major} server, migrated by congruent migrate plan.\n# Later lines win, as in postgresql.conf.\n${lines.join("\n")}\n`;
   return {
     component: "postgresql",
