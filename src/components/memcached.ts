@@ -24,7 +24,9 @@ memcached.json in this directory, e.g.:
     }
 
 Every key is optional (defaults: memory 64 MB, connections 1024, port 11211, listen 127.0.0.1,
-threads 4, max_item_size 1m); a value here wins over the host description's settings.memcached.
+threads 4, max_item_size 1m; and, as memcached's own, reqs_per_event 20 (-R), cas true (false:
+-C), evictions true (false: -M, errors when memory is full), verbosity 0 (1-3: -v to -vvv)); a
+value here wins over the host description's settings.memcached.
 An unknown key, a wrong type or a value out of range stops the build with this file's name and
 line, and the running memcached is not touched.
 
@@ -60,7 +62,15 @@ const SETTINGS: Record<string, SettingSpec> = {
       return undefined;
     },
   },
+  // Below: options few hosts set; recorded and passed only when they differ from memcached's default.
+  reqs_per_event: { type: "integer", default: 20, min: 1, max: 10_000, change: "restart", description: "requests one connection may make before others get a turn (-R)" },
+  cas: { type: "boolean", default: true, change: "restart", description: "compare-and-swap (false: -C, no CAS values, 8 bytes less per item)" },
+  evictions: { type: "boolean", default: true, change: "restart", description: "evict old items when memory is full (false: -M, errors instead)" },
+  verbosity: { type: "integer", default: 0, min: 0, max: 3, change: "restart", description: "log detail (1: -v, 2: -vv, 3: -vvv)" },
 };
+
+/** The settings every generation records; the rest only where a host sets them (no restart on upgrade). */
+const ALWAYS = ["memory", "connections", "port", "listen", "threads", "max_item_size"];
 
 type Values = Record<string, number | string | boolean>;
 
@@ -107,7 +117,12 @@ function itemSizeProblem(values: Values): { setting: string; message: string } |
 
 /** memcached's argv: foreground, no UDP; the supervisor runs it as user memcache. */
 export function commandLine(binary: string, v: Values): string[] {
-  return [binary, "-m", String(v.memory), "-c", String(v.connections), "-p", String(v.port), "-l", String(v.listen), "-t", String(v.threads), "-I", String(v.max_item_size), "-U", "0"];
+  const argv = [binary, "-m", String(v.memory), "-c", String(v.connections), "-p", String(v.port), "-l", String(v.listen), "-t", String(v.threads), "-I", String(v.max_item_size), "-U", "0"];
+  if (v.reqs_per_event !== undefined && v.reqs_per_event !== SETTINGS.reqs_per_event!.default) argv.push("-R", String(v.reqs_per_event));
+  if (v.cas === false) argv.push("-C");
+  if (v.evictions === false) argv.push("-M");
+  if (typeof v.verbosity === "number" && v.verbosity > 0) argv.push(`-${"v".repeat(v.verbosity)}`);
+  return argv;
 }
 
 /** `version\r\n` over TCP; resolves with the version memcached answers. */
@@ -157,10 +172,12 @@ export const memcached: Component = {
     const binary = findProgram("memcached", process.env.CONGRUENT_MEMCACHED, "memcached");
     const values = effective(ctx);
     const settings: Record<string, RecordedSetting> = {};
-    for (const [key, spec] of Object.entries(SETTINGS)) settings[key] = { value: values[key]!, change: "restart", default: spec.default };
+    for (const [key, spec] of Object.entries(SETTINGS)) {
+      if (ALWAYS.includes(key) || (values[key] !== undefined && values[key] !== spec.default)) settings[key] = { value: values[key] ?? spec.default, change: "restart", default: spec.default };
+    }
     return {
       // The effective settings, for people reading the generation; memcached reads its argv.
-      tree: dir({ [CONFIG_FILE]: file(JSON.stringify(values, Object.keys(SETTINGS), 2) + "\n") }),
+      tree: dir({ [CONFIG_FILE]: file(JSON.stringify(Object.fromEntries(Object.keys(settings).map((k) => [k, values[k] ?? SETTINGS[k]!.default])), null, 2) + "\n") }),
       settings,
       // The file's effect is in the settings above; a change that changes no value needs nothing.
       inputs: Object.fromEntries(ctx.local.map((f) => [`file:${f.name}`, { label: f.name, hash: createHash("sha256").update(f.contents).digest("hex"), change: "none" as const }])),

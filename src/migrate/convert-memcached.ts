@@ -21,8 +21,12 @@ export function convertMemcached(fact: MemcachedFact): Conversion {
     role: "memcached",
     settings: {},
     snippets: [{ name: "memcached.json", text: JSON.stringify(settings, null, 2) + "\n", from: fact.confd ? [fact.confd] : ["memcached's built-in defaults"] }],
-    leftOut: unmapped.map((u) => ({ component: "memcached", key: u.option, ...(fact.confd ? { from: fact.confd } : {}), reason: u.reason })),
+    leftOut: unmapped.filter((u) => !u.lacks).map((u) => ({ component: "memcached", key: u.option, ...(fact.confd ? { from: fact.confd } : {}), reason: u.reason })),
     secrets: [],
     legacy: canonicalMemcached(settings),
+    // What memcached.json cannot say changes what clients get: a person decides.
+    blockers: unmapped
+      .filter((u) => u.lacks)
+      .map((u) => ({ kind: "platform-lacks" as const, subject: `memcached ${u.option.split(/[ =]/)[0]}`, detail: `${u.option} (${fact.confd ?? "memcached's command line"}): ${u.reason}`, ...(fact.confd ? { path: fact.confd } : {}) })),
   };
 }

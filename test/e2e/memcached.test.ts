@@ -78,4 +78,15 @@ describe("memcached through the integration point", () => {
     expect(await pidOf()).toBe(pid);
     writeFileSync(file, '{\n  "memory": 128\n}\n');
   });
+
+  it("the options few hosts set (-R, -C, -M, -v) reach memcached, and only a host that sets one records it", async () => {
+    const before = await cliJson<SwitchOut>(["switch", "--dry-run", ...args()]);
+    expect(before.plan).toMatchObject([{ service: "memcached", action: "none" }]);
+    writeSnippet(local, "memcached", "memcached.json", '{\n  "memory": 128,\n  "reqs_per_event": 40,\n  "cas": false,\n  "evictions": false\n}\n');
+    const out = await cliJson<SwitchOut>(["switch", ...args()]);
+    expect(out.plan).toMatchObject([{ service: "memcached", action: "restart" }]);
+    expect(out.plan[0]!.why).toEqual(expect.arrayContaining(["reqs_per_event: 20 (default) → 40 (restart)", "cas: true (default) → false (restart)", "evictions: true (default) → false (restart)"]));
+    const settings = await memcachedSettings(port);
+    expect([settings.get("reqs_per_event"), settings.get("cas_enabled"), settings.get("evictions")]).toEqual(["40", "no", "off"]);
+  });
 });

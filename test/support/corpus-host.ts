@@ -169,7 +169,7 @@ export function writeCorpusHost(root: string, h: FleetHost, entry: NginxEntry, i
     },
     ...(h.postgresql ? { postgresql: { conf: `# ${h.host}: postgresql.conf (emerge --config, then tuned)\ndata_directory = '/var/lib/postgresql/15/data'\nhba_file = '/etc/postgresql-15/pg_hba.conf'\nlisten_addresses = 'localhost'\nunix_socket_directories = '/run/postgresql'\n${tuning("postgresql", h.postgresql)}`, auto: null } } : {}),
     ...(h.redis ? { redisConf: `# ${h.host}: redis.conf\nbind 127.0.0.1 -::1\nport 6379\ndaemonize no\npidfile /run/redis/redis.pid\nlogfile /var/log/redis/redis.log\ndir /var/lib/redis/\n${tuning("redis", h.redis)}` } : {}),
-    ...(h.memcached ? { memcachedConfd: `MEMUSAGE="${64 * (1 + (index % 3))}"\nMAXCONN="${1024 * (1 + (index % 2))}"\nLISTENON="127.0.0.1"\nPORT="11211"\nUDPPORT="0"\nTHREADS="${2 + (index % 3)}"\nMISC_OPTS=""\n` } : {}),
+    ...(h.memcached ? { memcachedConfd: `MEMUSAGE="${64 * (1 + (index % 3))}"\nMAXCONN="${1024 * (1 + (index % 2))}"\nLISTENON="127.0.0.1"\nPORT="11211"\nUDPPORT="0"\nTHREADS="${2 + (index % 3)}"\nMISC_OPTS="${["", "-o modern -R 40", "-C -vv", "-c 4096 -M"][index % 4]}"\n` } : {}),
     shop: false,
     homeSoftware: false,
     files,
