@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, chownSync, existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -182,5 +182,23 @@ describe("content the legacy nginx workers read through their own group", () => 
   it("is not one where the legacy workers could not read it either (both hosts answer 403 alike)", async () => {
     const plan = await planOf(1000, 1000); // alice's, 0750/0640: nginx is neither
     expect(plan.blockers.filter((b) => b.kind === "content-unreadable")).toEqual([]);
+  });
+});
+
+// Debian's redis-server is built without jemalloc: it refuses activedefrag, which Gentoo's takes.
+const defrag = spawnSync("timeout", ["3", "redis-server", "--port", "0", "--activedefrag", "yes"], { encoding: "utf8" });
+const refusesDefrag = /Active defragmentation cannot be enabled/.test(`${defrag.stdout}${defrag.stderr}`);
+
+describe.skipIf(!refusesDefrag)(`a legacy setting the platform's server refuses${refusesDefrag ? "" : " (skipped: this redis-server takes activedefrag)"}`, () => {
+  it("is a named blocker quoting the server, not only a plan that does not build", async () => {
+    const root = tempDir("legacy-");
+    writeLegacyHost(root, { services: { nginx: false, postgresql: false, redis: true, memcached: false, php: false }, redisConf: "bind 127.0.0.1\nport 6379\nmaxmemory 64mb\nactivedefrag yes\n", shop: false, homeSoftware: false });
+    const plan = await makePlan({ inventory: takeInventory({ root }), out: tempDir("plan-") });
+    expect(plan.build.ok).toBe(false);
+    expect(plan.blockers).toContainEqual({
+      kind: "platform-lacks",
+      subject: "redis activedefrag",
+      detail: expect.stringMatching(/^activedefrag yes \(local\/redis\/migrated\.conf:\d+, from \/etc\/redis\/redis\.conf\): the platform's redis-server refuses it: Active defragmentation cannot be enabled/),
+    });
   });
 });

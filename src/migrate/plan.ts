@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, lstatSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, lstatSync, rmSync, writeFileSync } from "node:fs";
 import { isIP } from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -121,8 +121,36 @@ export async function makePlan(opts: PlanOptions): Promise<Plan> {
     problems: inv.problems,
     build: opts.build === false ? { ok: false, skipped: "--no-build" } : await buildPlan(hostFile, local, inv.root, carry, inv.facts.nginx),
   };
+  const refused = refusedSetting(plan.build, local, snippets);
+  if (refused) plan.blockers.push(refused);
   writeFileSync(path.join(out, "plan.json"), JSON.stringify(plan, null, 2) + "\n");
   return plan;
+}
+
+// Servers whose own parser judges a migrated setting in the build (redis-server, postgres -C):
+// a line one of them refuses is a legacy setting the platform's server does not take.
+const SERVER_CHECKED = new Set(["redis", "postgresql"]);
+
+/**
+ * A blocker for a build that failed on a line of a migrated Redis or PostgreSQL snippet: the
+ * platform's server refuses a setting the legacy one took (`activedefrag yes` where Debian's
+ * redis-server has no jemalloc), which a person must decide about. nginx failures stay build
+ * errors: there a failure more likely means the translation is wrong.
+ */
+function refusedSetting(build: Plan["build"], local: string, snippets: Plan["snippets"]): Blocker | undefined {
+  if (build.ok || !build.error) return undefined;
+  const m = new RegExp(`^${local.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/(\\w+)/([^:/]+):(\\d+): (.*)$`, "s").exec(build.error);
+  if (!m || !SERVER_CHECKED.has(m[1]!)) return undefined;
+  const [, component, file, line, why] = m;
+  let text = "";
+  try {
+    text = readFileSync(path.join(local, component!, file!), "utf8").split("\n")[Number(line) - 1]?.trim() ?? "";
+  } catch {
+    // the snippet is gone: the error still says what was refused
+  }
+  const setting = text.split(/[\s=]+/)[0] || `${file}:${line}`;
+  const from = snippets.find((s) => s.component === component && s.file.endsWith(`/${file}`))?.from.join(", ");
+  return { kind: "platform-lacks", subject: `${component} ${setting}`, detail: `${text || setting} (local/${component}/${file}:${line}${from ? `, from ${from}` : ""}): the platform's ${component === "redis" ? "redis-server" : "PostgreSQL"} refuses it: ${why}` };
 }
 
 /**
