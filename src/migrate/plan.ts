@@ -122,7 +122,8 @@ export async function makePlan(opts: PlanOptions): Promise<Plan> {
     build: opts.build === false ? { ok: false, skipped: "--no-build" } : await buildPlan(hostFile, local, inv.root, carry, inv.facts.nginx),
   };
   const refused = refusedSetting(plan.build, local, snippets);
-  if (refused) plan.blockers.push(refused);
+  // Unless a blocker already names that setting (a locale the host lacks, found before the build).
+  if (refused && !plan.blockers.some((b) => b.detail.includes(`${refused.setting} (`))) plan.blockers.push(refused.blocker);
   writeFileSync(path.join(out, "plan.json"), JSON.stringify(plan, null, 2) + "\n");
   return plan;
 }
@@ -137,20 +138,21 @@ const SERVER_CHECKED = new Set(["redis", "postgresql"]);
  * redis-server has no jemalloc), which a person must decide about. nginx failures stay build
  * errors: there a failure more likely means the translation is wrong.
  */
-function refusedSetting(build: Plan["build"], local: string, snippets: Plan["snippets"]): Blocker | undefined {
+function refusedSetting(build: Plan["build"], local: string, snippets: Plan["snippets"]): { setting: string; blocker: Blocker } | undefined {
   if (build.ok || !build.error) return undefined;
   const m = new RegExp(`^${local.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/(\\w+)/([^:/]+):(\\d+): (.*)$`, "s").exec(build.error);
   if (!m || !SERVER_CHECKED.has(m[1]!)) return undefined;
   const [, component, file, line, why] = m;
   let text = "";
   try {
-    text = readFileSync(path.join(local, component!, file!), "utf8").split("\n")[Number(line) - 1]?.trim() ?? "";
+    // The line without the comment that names its legacy file (PostgreSQL's migrated.conf).
+    text = (readFileSync(path.join(local, component!, file!), "utf8").split("\n")[Number(line) - 1] ?? "").replace(/\s+#.*$/, "").trim();
   } catch {
     // the snippet is gone: the error still says what was refused
   }
   const setting = text.split(/[\s=]+/)[0] || `${file}:${line}`;
   const from = snippets.find((s) => s.component === component && s.file.endsWith(`/${file}`))?.from.join(", ");
-  return { kind: "platform-lacks", subject: `${component} ${setting}`, detail: `${text || setting} (local/${component}/${file}:${line}${from ? `, from ${from}` : ""}): the platform's ${component === "redis" ? "redis-server" : "PostgreSQL"} refuses it: ${why}` };
+  return { setting, blocker: { kind: "platform-lacks", subject: `${component} ${setting}`, detail: `${text || setting} (local/${component}/${file}:${line}${from ? `, from ${from}` : ""}): the platform's ${component === "redis" ? "redis-server" : "PostgreSQL"} refuses it: ${why}` } };
 }
 
 /**
