@@ -122,7 +122,8 @@ describe("the directory over TLS, and secrets at rest", () => {
     expect(await servedSerial(port, ca.caCert)).toBe("01");
     copyFileSync(renewed.key, keyFile);
     await until("the renewal to be served", async () => (await servedSerial(port, ca.caCert)) === "02");
-    expect(server.output()).toMatch(/TLS certificate reloaded \(file changed\): CN=directory-renewed/);
+    // The log line may reach the pipe a moment after the new certificate is served.
+    await until("the renewal's log line", () => /TLS certificate reloaded \(file changed\): CN=directory-renewed/.test(server.output()));
 
     expect(server.child.exitCode).toBeNull();
     expect(server.child.pid).toBe(pid);
@@ -141,7 +142,7 @@ describe("the directory over TLS, and secrets at rest", () => {
       copyFileSync(third.key, other.key);
       process.kill(hup.child.pid!, "SIGHUP");
       await until("the SIGHUP reload", async () => (await servedSerial(hupPort, ca.caCert)) === "03");
-      expect(hup.output()).toMatch(/TLS certificate reloaded \(SIGHUP\): CN=directory-third/);
+      await until("the SIGHUP reload's log line", () => /TLS certificate reloaded \(SIGHUP\): CN=directory-third/.test(hup.output()));
       expect(hup.child.exitCode).toBeNull();
     } finally {
       await hup.stop();
