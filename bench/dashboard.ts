@@ -1,10 +1,10 @@
-import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { get } from "node:http";
 import os from "node:os";
 import path from "node:path";
 import type { openSqliteStorage as OpenSqlite } from "../src/directory/storage/sqlite/index.js";
-import { freePort, startDirectoryProcess } from "./measure.js";
+import { sha256 } from "../src/directory/http.js";
+import { freePort, percentile as pct, startDirectoryProcess } from "./measure.js";
 
 const HOSTS = 5_000;
 const REPORTS = 100;
@@ -12,13 +12,8 @@ const REQUESTS = 200;
 const LIVE_CLIENTS = 10;
 const LIVE_ROUNDS = 100;
 const dist = path.resolve(import.meta.dirname, "../dist/directory");
-const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
 const ROLES = ["webgateway", "postgresql15", "redis", "memcached"];
 
-function pct(values: number[], p: number): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
-}
 
 /** Milliseconds of each of `n` GETs in a row (one keep-alive connection), after 10 warm-up requests. */
 async function timeGets(url: string, headers: Record<string, string>, n: number): Promise<{ ms: number[]; bytes: number }> {

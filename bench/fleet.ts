@@ -7,7 +7,7 @@ import path from "node:path";
 import { sha256 } from "../src/directory/http.js";
 import type { Storage } from "../src/directory/storage.js";
 import { startPostgres } from "../test/support/postgres.js";
-import { freePort } from "./measure.js";
+import { freePort, percentile } from "./measure.js";
 
 const HOSTS = 5_000;
 /** The agents' timer: one run (a poll and a report) per host every 10 minutes. */
@@ -126,8 +126,7 @@ class Sample {
     this.statuses.set(status, (this.statuses.get(status) ?? 0) + 1);
   }
   p99(): number {
-    const sorted = [...this.ms].sort((a, b) => a - b);
-    return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] ?? 0;
+    return percentile(this.ms, 99);
   }
 }
 

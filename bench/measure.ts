@@ -21,6 +21,12 @@ export function median(times: readonly number[]): number {
   return [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
 }
 
+/** The p-th percentile (nearest rank below) of `values`; 0 for none. */
+export function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+}
+
 export function printRatio(label: string, value: number, reference: string, referenceValue: number, target?: string): void {
   const ratio = value / referenceValue;
   console.log(`${label}: ${value.toFixed(1)} ms; ${reference}: ${referenceValue.toFixed(1)} ms; ratio ${ratio.toFixed(2)}×${target ? ` (target ${target})` : ""}`);

@@ -60,9 +60,10 @@ export function convertRedis(fact: RedisFact): Conversion {
       secrets.push({ component: "redis", name, from: at(d), carryTo });
       leftOut.push({ component: "redis", key: name, from: at(d), reason: `a secret: carried over into ${carryTo}, never into a snippet (value not shown)` });
     } else if (d.name === "rename-command" && renameProblem(splitArgs(d.value) ?? [])) {
-      const [command, to] = splitArgs(d.value) ?? [];
+      const args = splitArgs(d.value) ?? [];
+      const [command, to] = args;
       const visible = `clients can run ${command?.toUpperCase()} again (the legacy host ${to ? `renamed it to ${JSON.stringify(to)}` : "disabled it"})`;
-      leftOut.push({ component: "redis", key: d.name, value: d.value, from: at(d), reason: renameProblem(splitArgs(d.value) ?? [])!, visible });
+      leftOut.push({ component: "redis", key: d.name, value: d.value, from: at(d), reason: renameProblem(args)!, visible });
     } else if (d.name in OWNED) leftOut.push({ component: "redis", key: d.name, value: d.value, from: at(d), reason: `owned by the platform: ${OWNED[d.name]}${d.name === "dir" ? " (carry the legacy dump over)" : ""}` });
     else kept.push(d);
   }

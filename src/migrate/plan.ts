@@ -139,8 +139,8 @@ const SERVER_CHECKED = new Set(["redis", "postgresql"]);
  * errors: there a failure more likely means the translation is wrong.
  */
 function refusedSetting(build: Plan["build"], local: string, snippets: Plan["snippets"]): { setting: string; blocker: Blocker } | undefined {
-  if (build.ok || !build.error) return undefined;
-  const m = new RegExp(`^${local.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/(\\w+)/([^:/]+):(\\d+): (.*)$`, "s").exec(build.error);
+  if (build.ok || !build.error?.startsWith(`${local}/`)) return undefined;
+  const m = /^(\w+)\/([^:/]+):(\d+): (.*)$/s.exec(build.error.slice(local.length + 1));
   if (!m || !SERVER_CHECKED.has(m[1]!)) return undefined;
   const [, component, file, line, why] = m;
   let text = "";

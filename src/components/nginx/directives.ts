@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { scratchDir } from "../../generation/scratch.js";
-import { findProgram } from "../program.js";
+import { nginxBinary } from "./binary.js";
 
 /**
  * Which directive names the installed nginx has no module for: asked of nginx itself, one name
@@ -16,7 +16,7 @@ import { findProgram } from "../program.js";
 export function unknownDirectives(names: Iterable<string>): string[] {
   let binary: string;
   try {
-    binary = findProgram("nginx", process.env.CONGRUENT_NGINX, "nginx-light (or nginx)");
+    binary = nginxBinary();
   } catch {
     return []; // no nginx here: the build says what is missing
   }

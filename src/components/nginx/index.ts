@@ -8,7 +8,8 @@ import { dir, file } from "../../store/tree.js";
 import type { NarNode } from "../../store/nar.js";
 import type { Component, InputError, RenderContext, TrackedInput } from "../component.js";
 import { INCLUDES_DIR, resolveSnippets, type ResolvedSnippets } from "../support/nginx-includes.js";
-import { findProgram, programIdentity } from "../program.js";
+import { programIdentity } from "../program.js";
+import { nginxBinary } from "./binary.js";
 
 const run = promisify(execFile);
 
@@ -170,7 +171,7 @@ export const nginx: Component = {
   integrationPoint: { accepts: (name) => name.endsWith(".conf"), readme: README },
 
   async render(ctx) {
-    const binary = findProgram("nginx", process.env.CONGRUENT_NGINX, "nginx-light (or nginx)");
+    const binary = nginxBinary();
     const argv = [binary, "-c", `${ctx.configLink}/nginx.conf`, "-p", `${ctx.runtimeDir}/`, "-e", "stderr"];
     const snippets = resolveSnippets(ctx.local);
     resolved.set(ctx, snippets);
@@ -204,7 +205,7 @@ export const nginx: Component = {
   },
 
   async validate(ctx, dirPath) {
-    const binary = findProgram("nginx", process.env.CONGRUENT_NGINX, "nginx-light (or nginx)");
+    const binary = nginxBinary();
     // nginx -t creates the temp directories it is told about; they live in the runtime dir.
     mkdirSync(path.join(ctx.runtimeDir, "tmp"), { recursive: true });
     mkdirSync(ctx.logDir, { recursive: true });

@@ -10,6 +10,7 @@ import { effectiveMemcached } from "../memcached-config.js";
 import type { MemcachedFact, NginxFact, NginxNode, PostgresqlFact, RedisFact } from "../types.js";
 import type { ServiceStart } from "./runner.js";
 import { sh } from "./sandbox.js";
+import { nginxBinary } from "../../components/nginx/binary.js";
 
 /**
  * How the legacy host's own servers are started for the behavioural verify: this host's
@@ -50,7 +51,7 @@ function createdDirs(nodes: NginxNode[]): string[] {
 
 /** The legacy nginx: -p Gentoo's prefix, its nginx.conf, in the foreground, logging to stderr. */
 export function legacyNginx(view: string, fact: NginxFact, listen: { tcp: [string, number][]; sockets: string[] }): LegacyStart {
-  const binary = findProgram("nginx", process.env.CONGRUENT_NGINX, "nginx-light (or nginx)");
+  const binary = nginxBinary();
   const main = new Set(fact.main_directives.map((d) => d.name));
   const g = [...(main.has("daemon") ? [] : ["daemon off;"]), ...(main.has("user") ? [] : [`user ${GENTOO_NGINX.user} ${GENTOO_NGINX.group};`])];
   // The directories logs, caches and temp files go to exist on the legacy host (its nginx ran);
